@@ -1,0 +1,431 @@
+"""ContainerRegistryCredential: the login Miget uses to pull private images.
+
+Read top to bottom: the property names, the provider (check → diff → create → read → update →
+delete, then configure), and the resource class programs instantiate.
+
+Engine facts this module is built around (see pulumi-dynamic.md):
+
+- The provider is pickled **by reference** into ``__provider``; ``__getstate__`` keeps it empty,
+  so the blob holds no settings, no client and no secret. The module path and class name are a
+  stable API: state written today must un-pickle next year.
+- The API key and URL come from ``configure()`` (stack config), never from the pickle.
+- ``olds`` in diff/update/read/delete are the **old outputs**, so every input is echoed into the
+  outputs — the token included, under the same key, which keeps it secret in state.
+- The engine strips secrets before calling us; nothing here ever prints or raises a token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
+from pulumi.output import Unknown
+
+from . import rules
+from .errors import (
+    ConfigurationError,
+    MigetError,
+    NameTakenError,
+    NotFoundError,
+    ServerError,
+    TransportError,
+)
+from .rules import Registry
+from .settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the HTTP stack is imported only inside the provider process
+    from .client import MigetClient
+
+CREDENTIAL_TYPE = "pulumi-python:dynamic/miget:ContainerRegistryCredential"
+API_PATH = "/container_registry_credentials"
+
+# What the API stores and returns (token: stores only).
+API_FIELDS = ("name", "registry", "username", "token", "registry_hostname")
+# Everything a program may pass.
+INPUTS = (*API_FIELDS, "skip_validation", "workspace_id", "adopt")
+# Set by the API.
+COMPUTED = ("uuid", "created_at", "updated_at")
+# How far a lost POST's credential may pre-date the create call and still be taken as ours.
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+def _unknown(value: object) -> bool:
+    """A value not known yet (preview). The SDK gives Unknown objects; be lenient with the
+    wire sentinel too."""
+    return isinstance(value, Unknown) or value == pulumi.runtime.rpc.UNKNOWN
+
+
+def _changed(old: object, new: object) -> bool:
+    return _unknown(new) or old != new
+
+
+def _label(props: Mapping[str, Any], uuid: str | None = None) -> str:
+    name = props.get("name")
+    label = f"credential {name!r}" if isinstance(name, str) else "credential"
+    return f"{label} ({uuid})" if uuid else label
+
+
+def _parse_time(value: object) -> datetime.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class ContainerRegistryCredentialProvider(ResourceProvider):
+    """CRUD for ``/container_registry_credentials`` (one HTTP round trip per operation)."""
+
+    # __getstate__ pickles nothing, so __provider needs no encryption; a test guards this.
+    serialize_as_secret_always = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._client: MigetClient | None = None
+        self._config_error: ConfigurationError | None = None
+        self._settings: Settings | None = None
+
+    # ---- pickling: the blob is a class reference and an empty state --------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        # Tolerates any older state shape: nothing in it is needed.
+        self.__init__()  # type: ignore[misc]
+
+    # ---- check: every rule, before any HTTP call ---------------------------------------------
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs = {key: news[key] for key in INPUTS if news.get(key) is not None}
+        if isinstance(inputs.get("registry"), Registry):
+            inputs["registry"] = inputs["registry"].value
+        failures = [
+            CheckFailure(v.property, v.reason)
+            for v in rules.check_credential(inputs, is_unknown=_unknown)
+        ]
+        return CheckResult(inputs, failures)
+
+    # ---- diff: field by field, never __provider -----------------------------------------------
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        updates = [key for key in API_FIELDS if _changed(olds.get(key), news.get(key))]
+        # Credentials cannot move between workspaces: a new one is created in the new
+        # workspace, then the old one deleted (names are unique per workspace only).
+        replaces = (
+            ["workspace_id"] if _changed(olds.get("workspace_id"), self._workspace(news)) else []
+        )
+        return DiffResult(
+            changes=bool(updates or replaces),
+            replaces=replaces,
+            stables=["uuid", "created_at"],
+            delete_before_replace=False,
+        )
+
+    # ---- create: one POST (adopt: one lookup, then one PUT or POST) ---------------------------
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        api = self._api()
+        workspace = self._workspace(props)
+        if props.get("adopt"):
+            existing = self._find_by_name(api, props, workspace)
+            if existing is not None:
+                item = self._put(api, existing["uuid"], self._body(props), props, workspace)
+                return CreateResult(item["uuid"], self._outputs(item, props, workspace))
+        item = self._post(api, props, workspace)
+        return CreateResult(item["uuid"], self._outputs(item, props, workspace))
+
+    def _post(self, api: MigetClient, props: dict[str, Any], workspace: str | None) -> Any:
+        """POST, reconciling by name when the answer is lost.
+
+        After a timeout, a dropped connection or a 500/502/504 the credential may have been
+        created; posting again would fail with "name taken" (or, without the uniqueness rule,
+        make a duplicate). So look it up by name: if it is there with our fields and was created
+        during this call, it is ours; if not there, post again (urllib3's Retry budget and
+        backoff decide how often and how fast).
+        """
+        started = datetime.datetime.now(datetime.timezone.utc)
+        budget = api.retry_budget()
+        while True:
+            try:
+                return api.request(
+                    "POST",
+                    API_PATH,
+                    f"create {_label(props)}",
+                    body=self._body(props),
+                    workspace_id=workspace,
+                    secrets=[props.get("token")],
+                )
+            except NameTakenError as exc:
+                existing = self._find_by_name(api, props, workspace)
+                raise self._name_taken(exc, props, existing) from None
+            except (TransportError, ServerError) as exc:
+                if isinstance(exc, ServerError) and exc.status not in (500, 502, 504):
+                    raise
+                existing = self._find_by_name(api, props, workspace)
+                if existing is not None:
+                    if self._is_ours(existing, props, started):
+                        return existing
+                    raise self._name_taken(exc, props, existing) from None
+                if not budget.spend():
+                    raise
+                budget.sleep()
+
+    def _name_taken(
+        self, exc: MigetError, props: Mapping[str, Any], existing: Mapping[str, Any] | None
+    ) -> MigetError:
+        uuid = existing["uuid"] if existing else "unknown"
+        return MigetError(
+            f"create {_label(props)}: the name is already taken in this workspace by credential "
+            f"{uuid}. To manage that credential from this stack, set adopt=True on the resource "
+            "(the next `pulumi up` takes it over and sets its fields and token); otherwise pick "
+            f"another name. ({exc})"
+        )
+
+    @staticmethod
+    def _is_ours(
+        item: Mapping[str, Any], props: Mapping[str, Any], started: datetime.datetime
+    ) -> bool:
+        same_fields = all(
+            (item.get(key) or None) == (props.get(key) or None)
+            for key in ("registry", "username", "registry_hostname")
+        )
+        created = _parse_time(item.get("created_at"))
+        recent = created is None or created >= started - CLOCK_SKEW
+        return same_fields and recent
+
+    # ---- read (refresh and get): one GET ------------------------------------------------------
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        api = self._api()
+        workspace = self._workspace(props)
+        try:
+            item = api.request(
+                "GET", f"{API_PATH}/{id_}", f"read {_label(props, id_)}", workspace_id=workspace
+            )
+        except NotFoundError:
+            return ReadResult("", {})  # gone: refresh drops it, the next up re-creates it
+        outs = self._outputs(item, props, workspace)
+        inputs = {
+            key: outs[key]
+            for key in (*API_FIELDS, "skip_validation", "adopt")
+            if outs.get(key) is not None
+        }
+        if props.get("workspace_id") is not None:
+            inputs["workspace_id"] = props["workspace_id"]
+        return ReadResult(item["uuid"], outs, inputs)
+
+    # ---- update: one PUT with only the changed fields -----------------------------------------
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        api = self._api()
+        workspace = olds.get("workspace_id") or self._workspace(news)
+        body = {key: news.get(key) for key in API_FIELDS if news.get(key) != olds.get(key)}
+        if not body:  # only skip_validation/adopt changed: nothing to send
+            return UpdateResult({**olds, **self._echo(news, workspace)})
+        if news.get("skip_validation"):
+            body["skip_validation"] = True
+        item = self._put(api, id_, body, news, workspace)
+        return UpdateResult(self._outputs(item, news, workspace))
+
+    def _put(
+        self,
+        api: MigetClient,
+        uuid: str,
+        body: dict[str, Any],
+        props: Mapping[str, Any],
+        workspace: str | None,
+    ) -> Any:
+        try:
+            return api.request(
+                "PUT",
+                f"{API_PATH}/{uuid}",
+                f"update {_label(props, uuid)}",
+                body=body,
+                workspace_id=workspace,
+                secrets=[props.get("token")],
+            )
+        except NotFoundError as exc:
+            raise MigetError(
+                f"{exc}. The credential was deleted outside Pulumi: run `pulumi refresh` and "
+                "then `pulumi up` to create it again."
+            ) from None
+
+    # ---- delete: one DELETE, 404 counts as done -----------------------------------------------
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        api = self._api()
+        # 404 means already gone: the goal of a delete is met.
+        with contextlib.suppress(NotFoundError):
+            api.request(
+                "DELETE",
+                f"{API_PATH}/{id_}",
+                f"delete {_label(props, id_)}",
+                workspace_id=self._workspace(props),
+            )
+
+    # ---- configure: settings from stack config, never from the pickle -------------------------
+    def configure(self, req: ConfigureRequest) -> None:
+        try:
+            self._settings = load_settings(req.config.get)
+        except ConfigurationError as exc:
+            # Raised at the first call that needs the API, so check/diff still work.
+            self._config_error = exc
+            return
+        from .client import MigetClient  # the HTTP stack loads only in the provider process
+
+        self._client = MigetClient(self._settings)
+
+    # ---- helpers ------------------------------------------------------------------------------
+    def _api(self) -> MigetClient:
+        if self._client is None:
+            raise self._config_error or ConfigurationError(
+                "the provider was not configured; the Pulumi engine always calls Configure first"
+            )
+        return self._client
+
+    def _workspace(self, props: Mapping[str, Any]) -> Any:
+        """The workspace a credential lives in: its own input, else the provider's setting."""
+        own = props.get("workspace_id")
+        if own is not None:
+            return own
+        return self._settings.workspace_id if self._settings else None
+
+    @staticmethod
+    def _body(props: Mapping[str, Any]) -> dict[str, Any]:
+        body = {key: props[key] for key in API_FIELDS if props.get(key) is not None}
+        if props.get("skip_validation"):
+            body["skip_validation"] = True
+        return body
+
+    @staticmethod
+    def _echo(props: Mapping[str, Any], workspace: str | None) -> dict[str, Any]:
+        return {
+            "token": props.get("token"),
+            "skip_validation": props.get("skip_validation"),
+            "adopt": props.get("adopt"),
+            "workspace_id": workspace,
+        }
+
+    def _outputs(
+        self, item: Mapping[str, Any], props: Mapping[str, Any], workspace: str | None
+    ) -> dict[str, Any]:
+        """The full output set: the API's fields plus the inputs it never returns."""
+        return {
+            "uuid": item["uuid"],
+            "name": item.get("name"),
+            "registry": item.get("registry"),
+            "username": item.get("username"),
+            "registry_hostname": item.get("registry_hostname") or None,
+            "created_at": item.get("created_at"),
+            "updated_at": item.get("updated_at"),
+            # The API never returns the token: keep the one from the program (or state).
+            **self._echo(props, workspace),
+        }
+
+    def _find_by_name(
+        self, api: MigetClient, props: Mapping[str, Any], workspace: str | None
+    ) -> Any:
+        items = api.request(
+            "GET", API_PATH, f"look up {_label(props)} by name", workspace_id=workspace
+        )
+        if isinstance(items, dict):  # tolerate {"items": [...]} envelopes
+            items = items.get("items") or items.get("data") or []
+        return next((i for i in items if i.get("name") == props.get("name")), None)
+
+
+class ContainerRegistryCredential(Resource, module="miget", name="ContainerRegistryCredential"):
+    """A Miget container registry credential.
+
+    Its ``uuid`` goes into an app's ``deployment_config.credential_id``. The ``token`` is always
+    stored as a secret. Set ``adopt=True`` to take over an existing credential of the same name
+    (Pulumi cannot ``import`` dynamic resources).
+    """
+
+    uuid: pulumi.Output[str]
+    name: pulumi.Output[str]
+    registry: pulumi.Output[str]
+    username: pulumi.Output[str]
+    token: pulumi.Output[str]
+    registry_hostname: pulumi.Output[str | None]
+    skip_validation: pulumi.Output[bool | None]
+    workspace_id: pulumi.Output[str | None]
+    adopt: pulumi.Output[bool | None]
+    created_at: pulumi.Output[str]
+    updated_at: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        name: pulumi.Input[str],
+        registry: pulumi.Input[Registry | str],
+        username: pulumi.Input[str],
+        token: pulumi.Input[str],
+        registry_hostname: pulumi.Input[str] | None = None,
+        skip_validation: pulumi.Input[bool] | None = None,
+        workspace_id: pulumi.Input[str] | None = None,
+        adopt: pulumi.Input[bool] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """
+        :param resource_name: the Pulumi resource name (not sent to Miget).
+        :param name: the credential's name in Miget, unique per workspace.
+        :param registry: one of :class:`Registry` (or its string value, e.g. ``"github"``).
+        :param username: the registry user name (``AWS`` for ECR).
+        :param token: the registry password or access token; stored as a secret.
+        :param registry_hostname: required for ``generic``, ``aws_ecr`` and ``azure``.
+        :param skip_validation: skip Miget's live login check (non-production only).
+        :param workspace_id: the workspace UUID; defaults to ``miget:workspaceId``, else the
+            API key's default workspace. Changing it replaces the credential.
+        :param adopt: take over an existing credential with the same name instead of failing.
+        """
+        super().__init__(
+            ContainerRegistryCredentialProvider(),
+            resource_name,
+            {
+                "name": name,
+                "registry": registry,
+                "username": username,
+                "token": pulumi.Output.secret(token),
+                "registry_hostname": registry_hostname,
+                "skip_validation": skip_validation,
+                "workspace_id": workspace_id,
+                "adopt": adopt,
+                **dict.fromkeys(COMPUTED),
+            },
+            _with_secret_token(opts),
+        )
+
+    @classmethod
+    def get(
+        cls,
+        resource_name: str,
+        id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+        workspace_id: pulumi.Input[str] | None = None,
+    ) -> ContainerRegistryCredential:
+        """Read an existing credential by uuid (its token is unknown: the API never returns it)."""
+        resource = cls.__new__(cls)
+        Resource.__init__(
+            resource,
+            ContainerRegistryCredentialProvider(),
+            resource_name,
+            {**dict.fromkeys((*INPUTS, *COMPUTED)), "workspace_id": workspace_id},
+            pulumi.ResourceOptions.merge(_with_secret_token(opts), pulumi.ResourceOptions(id=id)),
+        )
+        return resource
+
+
+def _with_secret_token(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions.merge(
+        opts, pulumi.ResourceOptions(additional_secret_outputs=["token"])
+    )
