@@ -1,8 +1,8 @@
 """The smallest useful program: one GitHub Container Registry login for Miget.
 
-    pulumi config set miget:apiKey --secret <your Miget API key>
-    pulumi config set ghcrToken --secret <a GitHub token with read:packages>
-    pulumi up
+pulumi config set miget:apiKey --secret <your Miget API key>
+pulumi config set ghcrToken --secret <a GitHub token with read:packages>
+pulumi up
 """
 
 import pulumi

@@ -76,7 +76,8 @@ def test_unsafe_or_malformed_urls_are_refused(url: str, words: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "value"), [("miget:timeout", "soon"), ("miget:timeout", "0"), ("miget:maxRetries", "-1")]
+    ("key", "value"),
+    [("miget:timeout", "soon"), ("miget:timeout", "0"), ("miget:maxRetries", "-1")],
 )
 def test_bad_numbers_name_their_key(key: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=key):

@@ -15,12 +15,14 @@ A fault matches the next ``times`` requests whose method and path match (exact, 
 from __future__ import annotations
 
 import collections
+import contextlib
 import fnmatch
+import math
 import socket
 import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 __all__ = [
     "ACTIONS",
@@ -30,6 +32,7 @@ __all__ = [
     "LogEntry",
     "RequestLog",
     "drop_connection",
+    "is_seconds",
     "parse_fault",
 ]
 
@@ -58,9 +61,12 @@ class Fault:
         return asdict(self)
 
 
-def _is_number(value: object) -> bool:
-    # bool is an int subclass; True is not a sensible number of seconds.
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def is_seconds(value: object) -> TypeGuard[float]:
+    """A finite, non-negative number of seconds. bool is an int subclass but not a duration;
+    Python's JSON parser accepts NaN and Infinity, which time.sleep() would choke on."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and value >= 0
 
 
 def _require_string(spec: Mapping[str, Any], key: str) -> str:
@@ -94,7 +100,7 @@ def _parse_retry_after(spec: Mapping[str, Any], action: str) -> str | None:
         return None
     if action != "status":
         raise FaultSpecError("retry_after is only used with action 'status'")
-    if _is_number(retry_after) and retry_after >= 0:
+    if is_seconds(retry_after):
         # Retry-After is whole seconds (RFC 9110 §10.2.3).
         return str(int(retry_after))
     if isinstance(retry_after, str) and retry_after.strip():
@@ -108,7 +114,7 @@ def _parse_delay(spec: Mapping[str, Any], action: str) -> float | None:
         if action == "delay":
             raise FaultSpecError("delay (seconds) is required with action 'delay'")
         return None
-    if not _is_number(delay) or delay < 0:
+    if not is_seconds(delay):
         raise FaultSpecError("delay must be a non-negative number of seconds")
     return float(delay)
 
@@ -167,16 +173,24 @@ class FaultPlan:
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One served request. By construction it has no room for headers, bodies or query strings,
-    so the API key and the registry token can never end up in the log."""
+    """One served request. By construction it has no room for headers, body values or query
+    strings, so the API key and the registry token can never end up in the log.
+
+    ``fields`` are the names (never the values) of the JSON body's top-level keys, sorted, so a
+    test can check that an update sends only the changed fields; empty when the request was
+    answered before its body was read (401, 403, a fault, a GET).
+    """
 
     method: str
     path: str
     status: int  # 0 when the connection was dropped without an answer
     workspace: str | None
+    fields: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        entry = asdict(self)
+        entry["fields"] = list(self.fields)
+        return entry
 
 
 class RequestLog:
@@ -208,8 +222,6 @@ def drop_connection(environ: Mapping[str, Any]) -> None:
     sock = environ.get("werkzeug.socket")
     if not isinstance(sock, socket.socket):
         raise RuntimeError("dropping a connection needs werkzeug's development server")
-    try:
+    with contextlib.suppress(OSError):  # the client may have gone already
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # the client has gone already
     sock.close()

@@ -131,8 +131,12 @@ class Store:
         # serialises every use of the connection.
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
-        self._migrate()
-        self._last_ms = self._latest_timestamp()
+        try:
+            self._migrate()
+            self._last_ms = self._latest_timestamp()
+        except BaseException:
+            self._conn.close()  # e.g. the file is not a database
+            raise
 
     def _migrate(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
