@@ -11,7 +11,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PULUMI_VERSION=${PULUMI_VERSION:-3.272.0}
 PULUMI_INSTALL_URL=${PULUMI_INSTALL_URL:-https://get.pulumi.com}
-CLI_DIR="$ROOT/.pulumi-cli"
+CLI_DIR=${PULUMI_CLI_DIR:-"$ROOT/.pulumi-cli"}
 DEMO_DIR="$ROOT/.demo"
 PYTHON="$ROOT/.venv/bin/python"
 API_KEY=miget_live_emulator_local_key
