@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
 from pulumi.dynamic import ResourceProvider
 
 from pulumi_miget.credential import CREDENTIAL_TYPE
@@ -118,6 +119,16 @@ def emulator() -> Iterator[EmulatorServer]:
     """A fresh in-process emulator on a free loopback port (the same setup the tests use)."""
     with EmulatorServer() as server:
         yield server
+
+
+def closes_connections(api_url: str) -> bool:
+    """True when the server answers ``Connection: close`` (werkzeug's dev server always does)."""
+    response = requests.get(
+        f"{api_url}/container_registry_credentials",
+        headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"},
+        timeout=30,
+    )
+    return response.headers.get("Connection", "").lower() == "close"
 
 
 def stack_config(server: EmulatorServer) -> dict[str, Any]:

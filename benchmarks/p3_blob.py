@@ -19,7 +19,9 @@ TARGET = 200
 def run(quick: bool) -> list[Result]:
     blob = blob_of(ContainerRegistryCredentialProvider())
     raw = base64.b64decode(blob)
-    by_reference = b"pulumi_miget.credential" in raw and b"ContainerRegistryCredentialProvider" in raw
+    by_reference = (
+        b"pulumi_miget.credential" in raw and b"ContainerRegistryCredentialProvider" in raw
+    )
     return [
         Result(
             ID,

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 import requests
 
-from benchmarks._support import Result, emulator
+from benchmarks._support import Result, closes_connections, emulator
 from pulumi_miget.emulator import DEFAULT_API_KEY
 
 ID = "P6"
@@ -108,6 +108,7 @@ def run(quick: bool) -> list[Result]:
     seconds, reps = (0.5, 2) if quick else (1.0, 3)
     with emulator() as server:
         in_process, in_spread, in_single = _rates(server.api_url, seconds, reps)
+        closes = closes_connections(server.api_url)
     with emulator_process() as api_url:
         out_process, out_spread, out_single = _rates(api_url, seconds, reps)
     details = [
@@ -118,6 +119,11 @@ def run(quick: bool) -> list[Result]:
         f"miget-emulator process (users): {out_process:.0f} req/s with {CLIENTS} clients "
         f"(min–max {out_spread}), {out_single:.0f} req/s with 1",
     ]
+    if closes:
+        details.append(
+            "the server answers 'Connection: close' (werkzeug's dev server always does): every "
+            "request is a new TCP connection and a new server thread, keep-alive never applies"
+        )
     return [
         Result(
             ID,
