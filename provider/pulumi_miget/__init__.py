@@ -7,7 +7,8 @@ Pulumi program pays for nothing it does not use.
 """
 
 from ._version import __version__
+from .app import App
 from .credential import CREDENTIAL_TYPE, ContainerRegistryCredential
 from .rules import Registry
 
-__all__ = ["CREDENTIAL_TYPE", "ContainerRegistryCredential", "Registry", "__version__"]
+__all__ = ["CREDENTIAL_TYPE", "App", "ContainerRegistryCredential", "Registry", "__version__"]

@@ -18,8 +18,10 @@ HTTP policy (all of it lives here):
 - **Shapes.** Success bodies may be bare or wrapped in ``{"data": ...}``; error bodies carry
   ``{"error": "..."}`` or ``{"errors": "A, B"}``. Both are accepted.
 - **Errors** are typed (``errors.py``) and carry the operation, the HTTP status and the API's
-  message. The API key — and any secret the caller names — is redacted from every message, and
-  exceptions are raised ``from None`` so tracebacks hold no request internals.
+  message (plus what to check after a 401 — the key setting — or a 403 — the workspace); a
+  transport failure says whether it was a timeout or a refused/dropped connection. The API key —
+  and any secret the caller names — is redacted from every message, and exceptions are raised
+  ``from None`` so tracebacks hold no request internals.
 """
 
 from __future__ import annotations
@@ -33,12 +35,12 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from ._version import __version__
 from .errors import MigetError, TransportError, error_for_status
-from .settings import Settings
+from .settings import API_KEY, Settings
 
 log = logging.getLogger("pulumi_miget")
 
@@ -109,6 +111,24 @@ def _unwrap(body: Any) -> Any:
     if isinstance(body, dict) and set(body) <= {"data", "meta", "pagination"} and "data" in body:
         return body["data"]
     return body
+
+
+def _timed_out(exc: requests.RequestException) -> bool:
+    """A read timeout, including one that used up the retries: requests reports that as a
+    ConnectionError wrapping ``MaxRetryError(ReadTimeoutError)``, not as a Timeout."""
+    if isinstance(exc, requests.Timeout):
+        return True
+    cause = exc.args[0] if exc.args else None
+    return isinstance(cause, MaxRetryError) and isinstance(cause.reason, ReadTimeoutError)
+
+
+def _hint(status: int, workspace: str | None) -> str:
+    """What to check after a 401/403, which the API's own message does not say."""
+    if status == 401:
+        return f" (check the API key: '{API_KEY[0]}' / {API_KEY[1]})"
+    if status == 403:
+        return f" (workspace {workspace})" if workspace else " (the API key's default workspace)"
+    return ""
 
 
 def _error_message(response: requests.Response) -> str:
@@ -197,13 +217,13 @@ class MigetClient:
             response = self._session().request(
                 method, url, json=body, headers=headers, timeout=self._timeout
             )
-        except requests.Timeout:
-            raise TransportError(
-                operation,
-                f"no answer from {self._host} within {self._timeout[1]:g}s "
-                f"(after {self._settings.max_retries} retries)",
-            ) from None
         except requests.RequestException as exc:
+            if _timed_out(exc):
+                raise TransportError(
+                    operation,
+                    f"no answer from {self._host} within {self._timeout[1]:g}s "
+                    f"(after {self._settings.max_retries} retries)",
+                ) from None
             reason = self._redact(type(exc).__name__, secrets)
             raise TransportError(
                 operation,
@@ -214,6 +234,7 @@ class MigetClient:
         log.debug("%s %s -> %s (%.0f ms)", method, path, response.status_code, elapsed_ms)
         if response.status_code >= 400:
             message = self._redact(_error_message(response), secrets)
+            message += _hint(response.status_code, workspace)
             raise error_for_status(operation, response.status_code, message) from None
         if response.status_code == 204 or not response.content:
             return None

@@ -153,10 +153,13 @@ class ContainerRegistryCredentialProvider(ResourceProvider):
         created; posting again would fail with "name taken" (or, without the uniqueness rule,
         make a duplicate). So look it up by name: if it is there with our fields and was created
         during this call, it is ours; if not there, post again (urllib3's Retry budget and
-        backoff decide how often and how fast).
+        backoff decide how often and how fast). A slow earlier attempt can still land between
+        the lookup and the next POST, which then answers "name taken": after an ambiguous
+        attempt that answer is reconciled the same way instead of being reported.
         """
         started = datetime.datetime.now(datetime.timezone.utc)
         budget = api.retry_budget()
+        ambiguous = False  # an earlier attempt of this call may have created the credential
         while True:
             try:
                 return api.request(
@@ -169,11 +172,17 @@ class ContainerRegistryCredentialProvider(ResourceProvider):
                 )
             except NameTakenError as exc:
                 existing = self._find_by_name(api, props, workspace)
+                if ambiguous and existing is not None and self._is_ours(existing, props, started):
+                    return existing
                 raise self._name_taken(exc, props, existing) from None
             except (TransportError, ServerError) as exc:
                 if isinstance(exc, ServerError) and exc.status not in (500, 502, 504):
                     raise
-                existing = self._find_by_name(api, props, workspace)
+                ambiguous = True
+                try:
+                    existing = self._find_by_name(api, props, workspace)
+                except MigetError:
+                    raise exc from None  # the lookup failed too: report the create's failure
                 if existing is not None:
                     if self._is_ours(existing, props, started):
                         return existing

@@ -25,7 +25,8 @@ What a policy can see, and how these policies cope (details: the project's polic
   outputs (for stack policies), **with secrets already unwrapped**: a validate function cannot tell
   whether ``token`` was a secret. The resource class guarantees that (``Output.secret`` plus
   ``additional_secret_outputs=["token"]``); the token policy checks the option, the only marker a
-  validate function can see. No message ever quotes the token.
+  validate function can see. No message ever quotes the token. The same holds for an App's
+  ``env`` (``Output.secret`` plus ``additional_secret_outputs=["env"]``): no message quotes it.
 - During ``pulumi preview`` some values are **unknown**. Reading one from ``args.props`` raises
   ``UnknownValueError``, and so do ``"k" in props`` and ``props.get("k")``. Every read here goes
   through :func:`read_prop`, which never raises; each policy skips what it cannot know yet. Resource
@@ -65,18 +66,23 @@ from pulumi_policy.proxy import (
     UnknownValueError,
 )
 
+from .app import APP_TYPE
+from .app_rules import DEFAULT_TAG
 from .credential import CREDENTIAL_TYPE
 from .rules import REGISTRIES, check_credential
 
 __all__ = [
     "ALLOWED_REGISTRIES",
     "APP_CREDENTIAL_BY_REFERENCE",
+    "APP_ENV_SECRET",
+    "APP_IMAGE_TAG_PINNED",
     "APP_TYPE",
     "CONFIG_SCHEMAS",
     "CREDENTIAL_NAMING",
     "CREDENTIAL_TYPE",
     "DEFAULT_CONFIG",
     "DEFAULT_CREDENTIAL_PROPERTY",
+    "DEFAULT_DISALLOWED_TAGS",
     "DEFAULT_ENFORCEMENT_LEVELS",
     "DEFAULT_NAME_PATTERN",
     "DEFAULT_PRODUCTION_STACK_PATTERN",
@@ -93,6 +99,8 @@ __all__ = [
     "all_policies",
     "allowed_registries_policy",
     "app_credential_by_reference_policy",
+    "app_env_secret_policy",
+    "app_image_tag_pinned_policy",
     "credential_naming_policy",
     "initial_config",
     "no_skip_validation_in_production_policy",
@@ -102,6 +110,8 @@ __all__ = [
     "token_secret_policy",
     "validate_allowed_registries",
     "validate_app_credential_by_reference",
+    "validate_app_env_secret",
+    "validate_app_image_tag_pinned",
     "validate_credential_naming",
     "validate_no_skip_validation_in_production",
     "validate_registry_hostname",
@@ -112,10 +122,8 @@ __all__ = [
 # Type tokens
 
 # CREDENTIAL_TYPE (imported above from .credential, the one place that defines it) is
-# "pulumi-python:dynamic/miget:ContainerRegistryCredential".
-
-APP_TYPE: Final[str] = "pulumi-python:dynamic/miget:App"
-"""Type token of the Miget App resource (its ``credential_id`` input takes a credential's uuid)."""
+# "pulumi-python:dynamic/miget:ContainerRegistryCredential"; APP_TYPE (from .app) is
+# "pulumi-python:dynamic/miget:App" (its ``credential_id`` input takes a credential's uuid).
 
 # ---------------------------------------------------------------------------------------------
 # Policy names
@@ -126,6 +134,8 @@ REGISTRY_HOSTNAME: Final = "miget-credential-registry-hostname"
 CREDENTIAL_NAMING: Final = "miget-credential-naming"
 ALLOWED_REGISTRIES: Final = "miget-credential-allowed-registries"
 APP_CREDENTIAL_BY_REFERENCE: Final = "miget-app-credential-by-reference"
+APP_ENV_SECRET: Final = "miget-app-env-secret"
+APP_IMAGE_TAG_PINNED: Final = "miget-app-image-tag-pinned"
 
 POLICY_NAMES: Final[tuple[str, ...]] = (
     TOKEN_SECRET,
@@ -134,6 +144,8 @@ POLICY_NAMES: Final[tuple[str, ...]] = (
     CREDENTIAL_NAMING,
     ALLOWED_REGISTRIES,
     APP_CREDENTIAL_BY_REFERENCE,
+    APP_ENV_SECRET,
+    APP_IMAGE_TAG_PINNED,
 )
 
 DEFAULT_ENFORCEMENT_LEVELS: Final[Mapping[str, EnforcementLevel]] = {
@@ -143,6 +155,8 @@ DEFAULT_ENFORCEMENT_LEVELS: Final[Mapping[str, EnforcementLevel]] = {
     CREDENTIAL_NAMING: EnforcementLevel.ADVISORY,
     ALLOWED_REGISTRIES: EnforcementLevel.ADVISORY,
     APP_CREDENTIAL_BY_REFERENCE: EnforcementLevel.MANDATORY,
+    APP_ENV_SECRET: EnforcementLevel.MANDATORY,
+    APP_IMAGE_TAG_PINNED: EnforcementLevel.ADVISORY,
 }
 """Each policy's level unless configured otherwise."""
 
@@ -156,6 +170,7 @@ ENVIRONMENT_CONFIG_KEY: Final = "miget:environment"
 PRODUCTION_ENVIRONMENT: Final = "production"
 DEFAULT_NAME_PATTERN: Final = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 DEFAULT_CREDENTIAL_PROPERTY: Final = "credential_id"
+DEFAULT_DISALLOWED_TAGS: Final[tuple[str, ...]] = (DEFAULT_TAG,)
 
 DEFAULT_CONFIG: Final[Mapping[str, Mapping[str, Any]]] = {
     TOKEN_SECRET: {},
@@ -172,6 +187,13 @@ DEFAULT_CONFIG: Final[Mapping[str, Mapping[str, Any]]] = {
         "credentialProperty": DEFAULT_CREDENTIAL_PROPERTY,
         "credentialTypes": [CREDENTIAL_TYPE],
     },
+    APP_ENV_SECRET: {},
+    APP_IMAGE_TAG_PINNED: {
+        "productionStackPattern": DEFAULT_PRODUCTION_STACK_PATTERN,
+        "productionTagKey": DEFAULT_PRODUCTION_TAG_KEY,
+        "productionTagValues": list(DEFAULT_PRODUCTION_TAG_VALUES),
+        "disallowedTags": list(DEFAULT_DISALLOWED_TAGS),
+    },
 }
 """Each policy's configuration when nothing is configured (what the schemas' defaults say too)."""
 
@@ -185,24 +207,26 @@ def _string_list_schema(description: str, default: list[str], **extra: Any) -> d
     }
 
 
-_SCHEMA_PROPERTIES: Final[Mapping[str, dict[str, dict[str, Any]]]] = {
-    NO_SKIP_VALIDATION_IN_PRODUCTION: {
-        "productionStackPattern": {
-            "type": "string",
-            "format": "regex",
-            "description": "A stack whose name matches this regular expression is production.",
-            "default": DEFAULT_PRODUCTION_STACK_PATTERN,
-        },
-        "productionTagKey": {
-            "type": "string",
-            "minLength": 1,
-            "description": "Stack tag that marks the environment.",
-            "default": DEFAULT_PRODUCTION_TAG_KEY,
-        },
-        "productionTagValues": _string_list_schema(
-            "Values of productionTagKey that mean production.", list(DEFAULT_PRODUCTION_TAG_VALUES)
-        ),
+_PRODUCTION_SCHEMA: Final[dict[str, dict[str, Any]]] = {
+    "productionStackPattern": {
+        "type": "string",
+        "format": "regex",
+        "description": "A stack whose name matches this regular expression is production.",
+        "default": DEFAULT_PRODUCTION_STACK_PATTERN,
     },
+    "productionTagKey": {
+        "type": "string",
+        "minLength": 1,
+        "description": "Stack tag that marks the environment.",
+        "default": DEFAULT_PRODUCTION_TAG_KEY,
+    },
+    "productionTagValues": _string_list_schema(
+        "Values of productionTagKey that mean production.", list(DEFAULT_PRODUCTION_TAG_VALUES)
+    ),
+}
+
+_SCHEMA_PROPERTIES: Final[Mapping[str, dict[str, dict[str, Any]]]] = {
+    NO_SKIP_VALIDATION_IN_PRODUCTION: dict(_PRODUCTION_SCHEMA),
     CREDENTIAL_NAMING: {
         "pattern": {
             "type": "string",
@@ -236,6 +260,13 @@ _SCHEMA_PROPERTIES: Final[Mapping[str, dict[str, dict[str, Any]]]] = {
             "Resource types whose outputs count as a credential reference.", [CREDENTIAL_TYPE]
         ),
     },
+    APP_IMAGE_TAG_PINNED: {
+        **_PRODUCTION_SCHEMA,
+        "disallowedTags": _string_list_schema(
+            "Image tags that are not a pinned version (moving tags) in production stacks.",
+            list(DEFAULT_DISALLOWED_TAGS),
+        ),
+    },
 }
 
 CONFIG_SCHEMAS: Final[Mapping[str, PolicyConfigSchema]] = {
@@ -255,6 +286,7 @@ def initial_config(
     app_type: str | None = None,
     credential_property: str | None = None,
     credential_types: Iterable[str] | None = None,
+    disallowed_tags: Iterable[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """``PolicyPack(initial_config=...)`` for a pack that changes this library's defaults.
 
@@ -278,6 +310,12 @@ def initial_config(
             "appType": app_type,
             "credentialProperty": credential_property,
             "credentialTypes": _opt_list(credential_types),
+        },
+        APP_IMAGE_TAG_PINNED: {
+            "productionStackPattern": production_stack_pattern,
+            "productionTagKey": production_tag_key,
+            "productionTagValues": _opt_list(production_tag_values),
+            "disallowedTags": _opt_list(disallowed_tags),
         },
     }
     result: dict[str, dict[str, Any]] = {}
@@ -426,6 +464,10 @@ def _credential_view(props: Mapping[str, Any]) -> dict[str, Any]:
 
 def _is_credential(args: ResourceValidationArgs) -> bool:
     return args.resource_type == CREDENTIAL_TYPE
+
+
+def _is_app(args: ResourceValidationArgs) -> bool:
+    return args.resource_type == APP_TYPE
 
 
 # ---------------------------------------------------------------------------------------------
@@ -622,6 +664,63 @@ def validate_app_credential_by_reference(
         )
 
 
+def validate_app_env_secret(
+    args: ResourceValidationArgs, report_violation: ReportViolation
+) -> None:
+    """An App with ``env`` must mark it as a secret output.
+
+    Same reasoning as :func:`validate_token_secret`: validate functions see ``env`` unwrapped, so
+    ``additional_secret_outputs`` is the marker they can check. ``pulumi_miget.App`` always sets
+    it (and wraps ``env`` in ``Output.secret``); this flags anything else registered under the
+    App's type with variables in plain text. The values are never read.
+    """
+    if not _is_app(args):
+        return
+    if not any(k == "env" for k in args.props):  # iterate keys: never reads a value
+        return
+    if "env" not in list(args.opts.additional_secret_outputs):
+        report_violation(
+            f"App '{args.name}' does not mark 'env' as a secret output, so its environment "
+            "variables would be stored in plain text. Create it with pulumi_miget.App (it wraps "
+            "env in Output.secret and sets additional_secret_outputs=['env']), or add "
+            "ResourceOptions(additional_secret_outputs=['env']).",
+            None,
+        )
+
+
+@_reports_config_errors(APP_IMAGE_TAG_PINNED)
+def validate_app_image_tag_pinned(
+    args: ResourceValidationArgs, report_violation: ReportViolation
+) -> None:
+    """In a production stack, an App's image ``tag`` is a pinned version, not ``latest``.
+
+    A moving tag makes what runs depend on when Miget last pulled, and a rollback cannot name
+    the previous image. Production detection is the same as for
+    ``miget-credential-no-skip-validation-in-production`` (stack name, stack tag,
+    ``miget:environment``). An unknown or absent ``tag`` is skipped (``pulumi_miget.App``'s
+    ``check`` always fills in ``latest`` when the program sets none).
+    """
+    if not _is_app(args):
+        return
+    tag = read_prop(args.props, "tag")
+    if not isinstance(tag, str):
+        return
+    config = args.get_config()
+    disallowed = _str_list_setting(config, APP_IMAGE_TAG_PINNED, "disallowedTags")
+    if tag not in disallowed:
+        return
+    reason = production_reason(config, args.stack_tags)
+    if reason is not None:
+        image = read_prop(args.props, "image_url")
+        image_text = f"{image}:{tag}" if isinstance(image, str) else f"tag '{tag}'"
+        report_violation(
+            f"App '{args.name}' runs {image_text} in a production stack ({reason}). Pin a "
+            "version (tag='1.4.2', or an immutable tag such as a git SHA) so a deploy always runs "
+            "the image you tested and a rollback can name the previous one.",
+            None,
+        )
+
+
 # ---------------------------------------------------------------------------------------------
 # Policy factories: each call returns a new object, so packs never share mutable state
 
@@ -724,6 +823,38 @@ def app_credential_by_reference_policy(
     )
 
 
+def app_env_secret_policy(
+    enforcement_level: EnforcementLevel | None = None,
+) -> ResourceValidationPolicy:
+    return ResourceValidationPolicy(
+        name=APP_ENV_SECRET,
+        description="App environment variables must be Pulumi secrets.",
+        validate=validate_app_env_secret,
+        enforcement_level=_level(APP_ENV_SECRET, enforcement_level),
+        severity=Severity.HIGH,
+        remediation_steps=(
+            "Create apps with pulumi_miget.App, or add "
+            "ResourceOptions(additional_secret_outputs=['env'])."
+        ),
+        tags=["miget", "secrets"],
+    )
+
+
+def app_image_tag_pinned_policy(
+    enforcement_level: EnforcementLevel | None = None,
+) -> ResourceValidationPolicy:
+    return ResourceValidationPolicy(
+        name=APP_IMAGE_TAG_PINNED,
+        description="Apps in production stacks run a pinned image tag, not 'latest'.",
+        validate=validate_app_image_tag_pinned,
+        enforcement_level=_level(APP_IMAGE_TAG_PINNED, enforcement_level),
+        config_schema=CONFIG_SCHEMAS[APP_IMAGE_TAG_PINNED],
+        severity=Severity.MEDIUM,
+        remediation_steps="Set tag to a released version (e.g. tag='1.4.2') in production stacks.",
+        tags=["miget", "production"],
+    )
+
+
 _FACTORIES: Final[Mapping[str, Callable[..., Policy]]] = {
     TOKEN_SECRET: token_secret_policy,
     NO_SKIP_VALIDATION_IN_PRODUCTION: no_skip_validation_in_production_policy,
@@ -731,6 +862,8 @@ _FACTORIES: Final[Mapping[str, Callable[..., Policy]]] = {
     CREDENTIAL_NAMING: credential_naming_policy,
     ALLOWED_REGISTRIES: allowed_registries_policy,
     APP_CREDENTIAL_BY_REFERENCE: app_credential_by_reference_policy,
+    APP_ENV_SECRET: app_env_secret_policy,
+    APP_IMAGE_TAG_PINNED: app_image_tag_pinned_policy,
 }
 
 

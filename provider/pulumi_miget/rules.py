@@ -14,7 +14,8 @@ Our choices where the API is silent (documented in the README's "Input limits"):
 
 - strings are trimmed by nobody: leading/trailing whitespace is rejected rather than silently
   changed, since it is almost always a copy-and-paste slip;
-- ``name``/``username`` at most 255 characters (a Rails string column), no control characters;
+- ``name``/``username`` at most 255 characters (a Rails string column), no control characters
+  (C0, DEL or C1);
 - ``token`` at most 16384 characters (ECR login passwords are ~2-3 KB, JSON keys a little more);
   newlines and tabs are allowed (JSON key files), other control characters are not;
 - ``registry_hostname`` is ``host[:port]`` (DNS name, IPv4 or ``[IPv6]``) with an optional
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import enum
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -66,14 +66,16 @@ MAX_USERNAME = 255
 MAX_TOKEN = 16384
 MAX_HOSTNAME = 253
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_EXCEPT_WS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls, DEL and the C1 controls (U+0080-U+009F: U+009B is an 8-bit terminal escape).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_EXCEPT_WS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_UUID = re.compile(r"^[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\Z")
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _HOST = re.compile(
     r"^(?:https://)?"
     r"(?:" + _LABEL + r"(?:\." + _LABEL + r")*"  # DNS name (also matches IPv4 literals)
     r"|\[[0-9A-Fa-f:.]+\])"  # [IPv6]
-    r"(?::(?P<port>[0-9]{1,5}))?$"
+    r"(?::(?P<port>[0-9]{1,5}))?\Z"  # \Z, not $: "$" lets a trailing newline through
 )
 
 
@@ -87,13 +89,9 @@ class Violation:
 
 
 def is_uuid(value: object) -> bool:
-    if not isinstance(value, str) or len(value) != 36:
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
+    """A UUID in its canonical 8-4-4-4-12 form (either case). ``uuid.UUID`` alone would also
+    take hyphens anywhere, braces or a ``urn:uuid:`` prefix, which an API header may not."""
+    return isinstance(value, str) and _UUID.match(value) is not None
 
 
 def hostname_problem(value: str) -> str | None:

@@ -131,7 +131,7 @@ def test_a_path_id_that_is_not_a_uuid_is_400(api: Api, method: str, bad_id: str)
 
 
 def test_an_unknown_route_is_a_json_404(api: Api) -> None:
-    response = api.request("GET", "/api/v1/apps")
+    response = api.request("GET", "/api/v1/projects")
 
     assert response.status_code == 404
     assert response.headers["Content-Type"] == "application/json"

@@ -109,7 +109,7 @@ def test_the_log_records_refused_requests_with_what_was_known(
 ) -> None:
     api.with_key("wrong").post(github_credential())
     api.in_workspace(UNKNOWN_WORKSPACE_ID).list()
-    api.request("GET", "/api/v1/apps")
+    api.request("GET", "/api/v1/projects")
 
     assert emulator.requests_log() == [
         {
@@ -128,7 +128,7 @@ def test_the_log_records_refused_requests_with_what_was_known(
         },
         {
             "method": "GET",
-            "path": "/api/v1/apps",
+            "path": "/api/v1/projects",
             "status": 404,
             "workspace": None,
             "fields": [],

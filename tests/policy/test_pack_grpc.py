@@ -136,6 +136,8 @@ def test_the_pack_reports_every_policy_with_its_level_and_schema(dev_pack: h.Pol
         NAMING: proto.ADVISORY,
         ALLOWED: proto.ADVISORY,
         BY_REF: proto.MANDATORY,
+        p.APP_ENV_SECRET: proto.MANDATORY,
+        p.APP_IMAGE_TAG_PINNED: proto.ADVISORY,
     }
     assert all(policy.description for policy in info.policies)
     assert dict(info.initialConfig) == {}

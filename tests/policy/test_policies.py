@@ -475,6 +475,8 @@ def test_policies_have_names_levels_descriptions_and_remediation() -> None:
         "miget-credential-naming": EnforcementLevel.ADVISORY,
         "miget-credential-allowed-registries": EnforcementLevel.ADVISORY,
         "miget-app-credential-by-reference": EnforcementLevel.MANDATORY,
+        "miget-app-env-secret": EnforcementLevel.MANDATORY,
+        "miget-app-image-tag-pinned": EnforcementLevel.ADVISORY,
     }
     kinds = {policy.name: type(policy) for policy in p.POLICIES}
     assert kinds.pop(p.APP_CREDENTIAL_BY_REFERENCE) is StackValidationPolicy
@@ -497,7 +499,7 @@ def test_all_policies_returns_fresh_objects_with_overrides() -> None:
         exclude=[p.ALLOWED_REGISTRIES],
     )
     names = [policy.name for policy in custom]
-    assert p.ALLOWED_REGISTRIES not in names and len(names) == 5
+    assert p.ALLOWED_REGISTRIES not in names and len(names) == len(p.POLICY_NAMES) - 1
     naming = next(policy for policy in custom if policy.name == p.CREDENTIAL_NAMING)
     assert naming.enforcement_level == EnforcementLevel.MANDATORY
     with pytest.raises(ValueError, match="unknown policy name"):
@@ -520,6 +522,11 @@ def test_initial_config_always_carries_an_enforcement_level() -> None:
         p.ALLOWED_REGISTRIES: {
             "enforcementLevel": EnforcementLevel.ADVISORY,
             "allowedRegistries": ["github"],
+        },
+        # Production settings apply to every production-aware policy.
+        p.APP_IMAGE_TAG_PINNED: {
+            "enforcementLevel": EnforcementLevel.ADVISORY,
+            "productionStackPattern": r"^live$",
         },
     }
 

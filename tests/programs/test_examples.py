@@ -29,6 +29,10 @@ from tests.support.program import Stack, run_program
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 QUICKSTART_TOKENS = {"ghcrToken": "ghp_quickstart_token"}
+PRIVATE_IMAGE_SECRETS = {
+    "ghcrToken": "ghp_private_image_token",
+    "databaseUrl": "postgres://app:example-secret@db/app",
+}
 # all-registries: resource name → (registry, username, registry_hostname, token config key)
 ALL_REGISTRIES = {
     "docker-hub": ("docker_hub", "acme", None, "dockerHubToken"),
@@ -44,6 +48,7 @@ ALL_REGISTRIES = {
 EXAMPLE_SECRETS = {
     "quickstart": QUICKSTART_TOKENS,
     "all-registries": {key: f"token-for-{key}" for *_, key in ALL_REGISTRIES.values()},
+    "private-image-app": PRIVATE_IMAGE_SECRETS,
 }
 
 
@@ -165,3 +170,39 @@ def test_example_second_up_changes_nothing(
     assert set(second.ops.values()) == {"same"}
     assert second.outputs == first.outputs
     assert emulator.requests_log() == []
+
+
+def test_private_image_app_creates_the_credential_then_an_app_that_pulls_with_it(
+    server: ProviderServer, emulator: EmulatorServer, api: Api
+) -> None:
+    stack = example_stack("private-image-app", emulator)
+    result, _ = run_example("private-image-app", stack, server)
+    assert result.ops == {"ghcr": "create", "api": "create"}
+    # The app's POST carries the credential's uuid, so it can only come after the credential.
+    assert [(e["method"], e["path"]) for e in emulator.requests_log()] == [
+        ("POST", "/api/v1/container_registry_credentials"),
+        ("POST", "/api/v1/apps"),
+    ]
+    [credential] = api.list().json()
+    [app] = api.request("GET", "/api/v1/apps").json()
+    assert result.output("credential_id") == credential["uuid"]
+    assert app["deployment_config"] == {
+        "image_url": "ghcr.io/acme/api",
+        "tag": "1.4.2",
+        "credential_id": credential["uuid"],
+        "command": None,
+        "args": None,
+    }
+    assert (result.output("app_id"), result.output("app_name")) == (app["uuid"], app["name"])
+    assert result.output("public_url") == app["public_url"]
+    # The dependency is on the record: credential_id depends on the credential's URN.
+    # (Mock URNs carry the root stack's type as a parent prefix.)
+    deps = list(result.registration("api").propertyDependencies["credential_id"].urns)
+    assert len(deps) == 1
+    assert deps[0].endswith("$pulumi-python:dynamic/miget:ContainerRegistryCredential::ghcr")
+    # env is secret in state; its values never reach the emulator's responses or log.
+    env = stack.resources["api"].outputs["env"]
+    assert env == Secret(
+        {"LOG_LEVEL": "info", "DATABASE_URL": PRIVATE_IMAGE_SECRETS["databaseUrl"]}
+    )
+    assert PRIVATE_IMAGE_SECRETS["databaseUrl"] not in str(emulator.requests_log())

@@ -1,4 +1,5 @@
-"""A local emulator of Miget's container-registry-credential API, for tests and offline stacks.
+"""A local emulator of Miget's container-registry-credential API and of the app endpoints the
+``App`` resource uses, for tests and offline stacks.
 
 Run it with ``miget-emulator`` (or ``python -m pulumi_miget.emulator``), or in-process::
 

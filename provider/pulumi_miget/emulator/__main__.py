@@ -26,14 +26,16 @@ PROG = "miget-emulator"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Serve a local emulator of Miget's container registry credential API.",
+        description="Serve a local emulator of Miget's container registry credential and app API.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s; 0 = any free)"
     )
     parser.add_argument(
-        "--db", default=":memory:", help="SQLite file that keeps credentials across restarts"
+        "--db",
+        default=":memory:",
+        help="SQLite file that keeps credentials and apps across restarts",
     )
     parser.add_argument(
         "--api-key",

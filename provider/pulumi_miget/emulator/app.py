@@ -1,4 +1,5 @@
-"""The Miget API emulator: a Flask app serving Miget's container-registry-credential API.
+"""The Miget API emulator: a Flask app serving Miget's container-registry-credential API, and
+the part of its app API that the ``App`` resource uses (``apps.py`` documents those routes).
 
 It implements the contract Miget documents (docs.miget.com API reference and Miget's agent-skill
 API notes; see the README's "Emulator" section). Behaviour the docs do not state is the
@@ -10,7 +11,9 @@ Miget API (``/api/v1``, ``Authorization: Bearer <key>``, optional ``X-Workspace-
 - ``POST   /container_registry_credentials``         201, the entity [INF status]
 - ``GET    /container_registry_credentials/{uuid}``  200, the entity
 - ``PUT    /container_registry_credentials/{uuid}``  200, partial update; PATCH is an alias [INF]
-- ``DELETE /container_registry_credentials/{uuid}``  204, empty body
+- ``DELETE /container_registry_credentials/{uuid}``  204, empty body; 422 ``Credential is in use
+  by N application(s)`` while apps of the workspace still pull with it [INF]
+- ``/apps`` and ``/apps/{uuid}[/deployment|/vars]``  see ``apps.py``
 
 The entity is exactly ``uuid, name, registry, username, registry_hostname, created_at,
 updated_at``; the token is never returned. Errors are ``{"error": "<message>"}``.
@@ -66,8 +69,15 @@ before authentication, like a proxy in front of the API would. Latency applies f
 
 The request log holds method, path (no query string), status (0 when the connection was dropped),
 the workspace addressed (null when unknown, e.g. on 401) and ``fields``: the names of the JSON
-body's top-level keys, sorted ([] when the body was never read). Headers and body values are never
-kept, so neither an API key nor a registry token can leak through it.
+body's top-level keys, plus ``parent.child`` for the keys of a top-level object (e.g.
+``deployment_config_attributes.container_registry_credential_id``), sorted ([] when the body was
+never read). Headers and body values are never kept, so neither an API key, a registry token nor
+an app variable's value can leak through it.
+
+Deleting a credential that apps still use [INF; the real behaviour is undocumented]: refused with
+422 ``{"error": "Credential is in use by N application(s)"}``. Pulumi deletes an app before the
+credential it depends on, so stacks are unaffected; deleting such a credential by hand (or out of
+order) fails with that message.
 """
 
 from __future__ import annotations
@@ -125,6 +135,7 @@ NO_ACCESS = "You don't have access to this workspace"
 SUSPENDED = "Your workspace has been suspended. Please contact support to reactivate it."
 INVALID_CREDENTIALS = "Invalid registry credentials"
 NAME_TAKEN = "Name has already been taken"
+CREDENTIAL_IN_USE = "Credential is in use by {count} application(s)"
 # Rails full messages for the 422 rules of rules.py, keyed by property.
 MODEL_MESSAGES = {"registry_hostname": "Registry hostname can't be blank"}
 
@@ -132,12 +143,14 @@ _EXTENSION = "miget_emulator"
 
 
 class ApiError(Exception):
-    """An error answer: ``{"error": message}`` with ``status``."""
+    """An error answer: ``{key: message}`` with ``status``. ``key`` is ``error``, or ``errors``
+    for the app endpoints' 422 validation answers (Miget documents both shapes)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, key: str = "error") -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.key = key
 
 
 class Emulator:
@@ -151,7 +164,7 @@ class Emulator:
         self.latency = 0.0  # seconds; a float assignment is atomic, so no lock
 
     def reset(self) -> None:
-        self.store.clear()
+        self.store.clear()  # credentials and apps
         self.faults.clear()
         self.log.clear()
         self.tenancy.clear_suspensions()
@@ -213,15 +226,17 @@ def create_app(
 # --- errors -------------------------------------------------------------------------------
 
 
-def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
-    response = jsonify({"error": message})
+def _error(
+    status: int, message: str, headers: Mapping[str, str] | None = None, *, key: str = "error"
+) -> Response:
+    response = jsonify({key: message})
     response.status_code = status
     response.headers.update(headers or {})
     return response
 
 
 def _api_error(error: ApiError) -> Response:
-    return _error(error.status, error.message)
+    return _error(error.status, error.message, key=error.key)
 
 
 def _http_error(error: HTTPException) -> Response:
@@ -351,8 +366,17 @@ def _json_object(*, require_json_type: bool) -> dict[str, Any]:
         raise ApiError(400, "Request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "Request body must be a JSON object")
-    g.body_fields = tuple(sorted(body))  # names only, for the request log
+    g.body_fields = _field_names(body)  # names only, for the request log
     return body
+
+
+def _field_names(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """The body's top-level keys, plus ``key.child`` for each key of a top-level object."""
+    names = set(body)
+    for key, value in body.items():
+        if isinstance(value, Mapping):
+            names.update(f"{key}.{child}" for child in value)
+    return tuple(sorted(names))
 
 
 def _params(body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
@@ -424,6 +448,9 @@ def _api_blueprint() -> Blueprint:
         update_credential
     )
     api.delete("/container_registry_credentials/<credential_id>")(delete_credential)
+    from pulumi_miget.emulator.apps import register_app_routes  # apps.py imports this module
+
+    register_app_routes(api)
     return api
 
 
@@ -479,8 +506,15 @@ def update_credential(credential_id: str) -> Response:
 
 
 def delete_credential(credential_id: str) -> Response:
-    if not _emulator().store.delete(g.workspace, _credential_id(credential_id)):
-        raise ApiError(404, NOT_FOUND)
+    cid = _credential_id(credential_id)
+    store = _emulator().store
+    with store.transaction():
+        if store.get(g.workspace, cid) is None:
+            raise ApiError(404, NOT_FOUND)
+        in_use = store.apps_using_credential(g.workspace, cid)
+        if in_use:
+            raise ApiError(422, CREDENTIAL_IN_USE.format(count=in_use))
+        store.delete(g.workspace, cid)
     return Response(status=204)
 
 

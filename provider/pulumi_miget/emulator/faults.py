@@ -176,8 +176,9 @@ class LogEntry:
     """One served request. By construction it has no room for headers, body values or query
     strings, so the API key and the registry token can never end up in the log.
 
-    ``fields`` are the names (never the values) of the JSON body's top-level keys, sorted, so a
-    test can check that an update sends only the changed fields; empty when the request was
+    ``fields`` are the names (never the values) of the JSON body's keys, sorted, with the keys of
+    a nested object as ``key.child``, so a test can check that an update sends only the changed
+    fields; empty when the request was
     answered before its body was read (401, 403, a fault, a GET).
     """
 

@@ -1,24 +1,27 @@
-"""State of the emulator: credentials in SQLite, API keys and workspaces in memory.
+"""State of the emulator: credentials and apps in SQLite, API keys and workspaces in memory.
 
-Credentials live in SQLite (``:memory:`` by default, a file with ``--db``) so a local stack
-survives an emulator restart. Keys, workspaces and suspensions come from the command line and the
-control API and are not persisted: they describe the emulator's configuration, not Miget data.
+Credentials and apps live in SQLite (``:memory:`` by default, a file with ``--db``) so a local
+stack survives an emulator restart. Keys, workspaces and suspensions come from the command line
+and the control API and are not persisted: they describe the emulator's configuration, not Miget
+data.
 
 The registry token is never stored: only its SHA-256 (to tell a rotation from a resend) and the
 simulated registry's verdict on it (so a later update that changes the username re-validates
-without the plaintext).
+without the plaintext). App variable values are stored the same way: only their SHA-256.
 """
 
 from __future__ import annotations
 
+import builtins
 import hashlib
+import json
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -27,6 +30,8 @@ from pulumi_miget.rules import is_uuid
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_WORKSPACE_ID",
+    "REGION",
+    "AppRecord",
     "CredentialRecord",
     "DuplicateNameError",
     "Store",
@@ -61,7 +66,40 @@ CREATE TABLE IF NOT EXISTS credentials (
     UNIQUE (workspace_id, name)
 );
 CREATE INDEX IF NOT EXISTS credentials_by_age ON credentials (workspace_id, created_ms);
+-- Added with the App endpoints; CREATE ... IF NOT EXISTS adds it to older files too.
+CREATE TABLE IF NOT EXISTS apps (
+    uuid              TEXT PRIMARY KEY,
+    workspace_id      TEXT NOT NULL,
+    name              TEXT NOT NULL,
+    service_name      TEXT NOT NULL,
+    label             TEXT NOT NULL,
+    project_id        TEXT NOT NULL,
+    resource_id       TEXT NOT NULL,
+    builder           TEXT NOT NULL,
+    ram_size          REAL NOT NULL,
+    cpu_size          REAL NOT NULL,
+    deployment_method TEXT NOT NULL,
+    deployment_config TEXT NOT NULL,  -- JSON object
+    vars_sha256       TEXT NOT NULL,  -- JSON object: key -> SHA-256 of the value
+    state             TEXT NOT NULL,
+    created_ms        INTEGER NOT NULL,
+    updated_ms        INTEGER NOT NULL,
+    -- service_name is unique across the workspace [DOC]
+    UNIQUE (workspace_id, service_name)
+);
+CREATE INDEX IF NOT EXISTS apps_by_age ON apps (workspace_id, created_ms);
 """
+
+_APP_COLUMNS = (
+    "uuid, workspace_id, name, service_name, label, project_id, resource_id, builder, ram_size, "
+    "cpu_size, deployment_method, deployment_config, vars_sha256, state, created_ms, updated_ms"
+)
+_APP_PLACEHOLDERS = ",".join("?" * 16)
+
+REGION = {"id": 1, "name": "EU East 1", "code": "eu-east-1"}
+"""The one region the emulator simulates [INF]: every resource is in it."""
+
+MIB = 1024 * 1024
 
 _COLUMNS = (
     "uuid, workspace_id, name, registry, username, token_sha256, token_rejected, "
@@ -118,8 +156,82 @@ class CredentialRecord:
         }
 
 
+def hash_value(value: str) -> str:
+    """SHA-256 of an app variable's value: what the emulator stores instead of the value."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def resource_name(resource_id: str) -> str:
+    """The resource's (Miget's) name as it appears in ``internal_url`` [INF: derived from its
+    uuid, since the emulator has no resources; Miget's look like ``migetmxq``]."""
+    return "miget" + resource_id.replace("-", "")[:3]
+
+
+@dataclass(frozen=True)
+class AppRecord:
+    """One stored app. ``name`` is the suffixed name, ``service_name`` the seed.
+
+    ``deployment_config`` holds the ``container_registry`` fields (``image_url``, ``tag``,
+    ``credential_id``, ``command``, ``args``); ``vars_sha256`` maps each variable's key to the
+    SHA-256 of its value (values are never kept).
+    """
+
+    uuid: str
+    workspace_id: str
+    name: str
+    service_name: str
+    label: str
+    project_id: str
+    resource_id: str
+    builder: str
+    ram_size: float  # MiB
+    cpu_size: float  # cores
+    deployment_method: str
+    deployment_config: Mapping[str, Any] = field(default_factory=dict)
+    vars_sha256: Mapping[str, str] = field(default_factory=dict)
+    state: str = "created"
+    created_ms: int = 0
+    updated_ms: int = 0
+
+    @property
+    def credential_id(self) -> str | None:
+        value = self.deployment_config.get("credential_id")
+        return value if isinstance(value, str) and value else None
+
+    def to_api(self) -> dict[str, Any]:
+        """The API entity [DOC fields, INF shapes]: never an app variable."""
+        region_code = REGION["code"]
+        return {
+            "uuid": self.uuid,
+            "name": self.name,
+            "label": self.label,
+            "service_name": self.service_name,
+            "project_id": self.project_id,
+            "resource_id": self.resource_id,
+            "builder": self.builder,
+            "deployment_method": self.deployment_method,
+            "deployment_config": {
+                key: self.deployment_config.get(key)
+                for key in ("image_url", "tag", "credential_id", "command", "args")
+            },
+            # Miget reports limits under quota, RAM in bytes [DOC]; no top-level ram/cpu.
+            "quota": {"ram_size": int(self.ram_size * MIB), "cpu_size": self.cpu_size},
+            "state": self.state,
+            "region": dict(REGION),
+            "miget": {"uuid": self.resource_id, "name": resource_name(self.resource_id)},
+            "private_access": False,
+            "public_url": f"https://{self.name}.{region_code}.migetapp.com",
+            "internal_url": (
+                f"{self.service_name}.{resource_name(self.resource_id)}.{region_code}"
+                ".migetapp.internal:5000"
+            ),
+            "created_at": format_timestamp(self.created_ms),
+            "updated_at": format_timestamp(self.updated_ms),
+        }
+
+
 class Store:
-    """Credentials in SQLite: one connection shared by the server's threads, behind a lock.
+    """Credentials and apps in SQLite: one connection shared by the server's threads, behind a lock.
 
     ``transaction()`` holds the (re-entrant) lock across a read-check-write sequence, so two
     concurrent updates cannot both pass a uniqueness check and then collide.
@@ -149,7 +261,10 @@ class Store:
         self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _latest_timestamp(self) -> int:
-        row = self._conn.execute("SELECT MAX(updated_ms) FROM credentials").fetchone()
+        row = self._conn.execute(
+            "SELECT MAX(m) FROM (SELECT MAX(updated_ms) AS m FROM credentials "
+            "UNION ALL SELECT MAX(updated_ms) FROM apps)"
+        ).fetchone()
         return int(row[0] or 0)
 
     def now_ms(self) -> int:
@@ -223,6 +338,59 @@ class Store:
     def clear(self) -> None:
         with self._lock:
             self._conn.execute("DELETE FROM credentials")
+            self._conn.execute("DELETE FROM apps")
+
+    # ---- apps ---------------------------------------------------------------------------------
+
+    def list_apps(self, workspace_id: str) -> builtins.list[AppRecord]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_APP_COLUMNS} FROM apps WHERE workspace_id = ? "
+                "ORDER BY created_ms, rowid",
+                (workspace_id,),
+            ).fetchall()
+        return [_app(row) for row in rows]
+
+    def get_app(self, workspace_id: str, app_id: str) -> AppRecord | None:
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_APP_COLUMNS} FROM apps WHERE workspace_id = ? AND uuid = ?",
+                (workspace_id, app_id),
+            ).fetchone()
+        return None if row is None else _app(row)
+
+    def service_name_taken(self, workspace_id: str, service_name: str) -> bool:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT 1 FROM apps WHERE workspace_id = ? AND service_name = ?",
+                (workspace_id, service_name),
+            ).fetchone()
+        return row is not None
+
+    def apps_using_credential(self, workspace_id: str, credential_id: str) -> int:
+        """How many of the workspace's apps pull with this credential."""
+        return sum(1 for app in self.list_apps(workspace_id) if app.credential_id == credential_id)
+
+    def insert_app(self, record: AppRecord) -> None:
+        self._write_app("INSERT", record)
+
+    def replace_app(self, record: AppRecord) -> None:
+        self._write_app("REPLACE", record)
+
+    def _write_app(self, verb: str, record: AppRecord) -> None:
+        sql = f"{verb} INTO apps ({_APP_COLUMNS}) VALUES ({_APP_PLACEHOLDERS})"
+        try:
+            with self._lock:
+                self._conn.execute(sql, _app_row(record))
+        except sqlite3.IntegrityError as error:
+            raise DuplicateNameError(record.service_name) from error
+
+    def delete_app(self, workspace_id: str, app_id: str) -> bool:
+        with self._lock:
+            cursor = self._conn.execute(
+                "DELETE FROM apps WHERE workspace_id = ? AND uuid = ?", (workspace_id, app_id)
+            )
+        return cursor.rowcount > 0
 
     def close(self) -> None:
         with self._lock:
@@ -283,6 +451,55 @@ def _record(row: tuple[Any, ...]) -> CredentialRecord:
         created_ms=created,
         updated_ms=updated,
     )
+
+
+def _app_row(record: AppRecord) -> tuple[Any, ...]:
+    return (
+        record.uuid,
+        record.workspace_id,
+        record.name,
+        record.service_name,
+        record.label,
+        record.project_id,
+        record.resource_id,
+        record.builder,
+        record.ram_size,
+        record.cpu_size,
+        record.deployment_method,
+        json.dumps(dict(record.deployment_config), sort_keys=True),
+        json.dumps(dict(record.vars_sha256), sort_keys=True),
+        record.state,
+        record.created_ms,
+        record.updated_ms,
+    )
+
+
+def _app(row: tuple[Any, ...]) -> AppRecord:
+    (aid, workspace, name, service, label, project, resource, builder, ram, cpu, method) = row[:11]
+    config, vars_sha256, state, created, updated = row[11:]
+    return AppRecord(
+        uuid=aid,
+        workspace_id=workspace,
+        name=name,
+        service_name=service,
+        label=label,
+        project_id=project,
+        resource_id=resource,
+        builder=builder,
+        ram_size=_number(ram),
+        cpu_size=_number(cpu),
+        deployment_method=method,
+        deployment_config=json.loads(config),
+        vars_sha256=json.loads(vars_sha256),
+        state=state,
+        created_ms=created,
+        updated_ms=updated,
+    )
+
+
+def _number(value: float) -> float:
+    """SQLite REAL → int when whole, so 256 MiB reads back as 256, not 256.0."""
+    return int(value) if float(value).is_integer() else float(value)
 
 
 @dataclass(frozen=True)

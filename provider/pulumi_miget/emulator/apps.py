@@ -1,0 +1,445 @@
+"""The emulator's App endpoints: just enough of Miget's ``/apps`` API for the ``App`` resource.
+
+Scope: apps deployed with ``deployment_method = "container_registry"`` (a pre-built image pulled
+with a container registry credential). Other deployment methods answer 422 (the emulator does not
+implement them). Same conventions as the credential endpoints (``app.py``): authentication and
+workspace resolution first, workspace-scoped storage, ``{"error": ...}`` bodies, the redacted
+request log. Behaviour the docs do not state is marked **[INF]**.
+
+Routes (``/api/v1``):
+
+- ``GET    /apps``                    200, bare array ordered by ``created_at`` [INF]
+- ``POST   /apps``                    201, the entity
+- ``GET    /apps/{uuid}``             200, the entity
+- ``PUT    /apps/{uuid}``             200: ``label``, ``ram_size``, ``cpu_size``, ``builder``;
+  omitted fields stay; other fields are ignored [INF field list]. PATCH is an alias [INF]
+- ``PUT    /apps/{uuid}/deployment``  200: ``deployment_method`` + ``deployment_config_attributes``,
+  a **patch** [DOC]: omitted fields stay, ``""`` (or null) clears one (``tag`` falls back to
+  ``latest`` [INF]); the credential may be sent as ``container_registry_credential_id`` [DOC] or
+  ``credential_id`` [INF], the former winning when both are sent [INF]
+- ``DELETE /apps/{uuid}``             204, the app and its variables
+- ``POST   /apps/{uuid}/vars``        201 ``{"key"}``: ``{key, value}``; 422 ``Key has already been
+  taken`` [INF message]
+- ``PUT    /apps/{uuid}/vars``        200 ``{"key"}``: ``{key, value}``; 404 ``Variable not found``
+- ``DELETE /apps/{uuid}/vars``        204: ``{key}``; 404 ``Variable not found``
+
+The entity [DOC fields; INF shapes and values]: ``uuid``, ``name`` (the seed plus ``-`` and 6
+random lowercase letters/digits [INF]; Miget's notes show 5), ``label``, ``service_name`` (the
+unsuffixed seed), ``project_id``, ``resource_id`` [INF], ``builder``, ``deployment_method``,
+``deployment_config`` (``image_url``, ``tag``, ``credential_id``, ``command``, ``args``; null when
+unset), ``quota`` (``ram_size`` in **bytes**, ``cpu_size`` in cores [DOC]), ``state``
+(``created`` until deployed [INF]; the emulator never deploys), ``region`` (``{id, name, code}``;
+always ``eu-east-1`` [INF]), ``miget`` (the resource: ``{uuid, name}``), ``private_access``
+(false), ``public_url`` (``https://<name>.<region>.migetapp.com`` [DOC]), ``internal_url``
+(``<service_name>.<resource name>.<region>.migetapp.internal:5000`` [DOC]), ``created_at``,
+``updated_at``.
+
+**App variables are write-only in the emulator** [INF]: values are stored as SHA-256 hashes and
+never appear in any response or in the request log (which keeps body field names only). Miget's
+own ``GET /apps/{uuid}/vars`` probably returns values; the emulator does not serve it.
+
+Checks, in order (the first failing step answers):
+
+1. 400 parameter errors, Grape-style and comma-joined: missing/empty/ill-typed ``name``,
+   ``label``, ``project_id`` / ``resource_id`` (UUIDs), ``builder`` (``auto``, ``dockerfile``,
+   ``custom``), ``ram_size`` / ``cpu_size`` (numbers), ``deployment_method`` (the six methods),
+   ``deployment_config[...]`` field types, ``app_vars_attributes`` (``[{key, value}]`` strings).
+2. 422 ``The emulator implements only the container_registry deployment method`` for any other
+   (or no) ``deployment_method`` [emulator limit].
+3. 404 ``App not found`` (unknown uuid, or one in another workspace) for the ``{uuid}`` routes.
+4. 422 model errors as ``{"errors": "A, B"}`` [DOC: the app endpoints use the ``errors`` key]:
+   ``Name is invalid`` (not lowercase/alnum/hyphen), ``Name is too long (maximum is 40
+   characters)`` (seed over 33, so seed + suffix > 40), ``Label is too long (maximum is 40
+   characters)``, ``Image url can't be blank``, the image-reference rule (``image_url`` with a
+   scheme, an embedded tag or digest, or no ``/``) [DOC rule, INF message], ``Service name has
+   already been taken`` (per workspace [DOC]), ``Container registry credential not found in this
+   workspace`` for a ``credential_id`` that does not exist in the app's workspace [INF].
+
+Other inferred choices: ``ram_size`` defaults to 128 MiB and ``cpu_size`` to 0.25 cores;
+``project_id`` and ``resource_id`` must be UUIDs but are **not** checked for existence (the
+emulator has no projects or resources); the region and the resource name are derived, not looked
+up. A credential that an app still uses cannot be deleted: see ``app.py``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import uuid
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify
+
+from pulumi_miget.app_rules import DEFAULT_TAG, check_app
+from pulumi_miget.emulator.app import ApiError, _emulator, _json_object
+from pulumi_miget.emulator.store import AppRecord, DuplicateNameError, Store, hash_value
+from pulumi_miget.rules import is_uuid
+
+__all__ = ["register_app_routes"]
+
+CONTAINER_REGISTRY = "container_registry"
+DEPLOYMENT_METHODS = (
+    "git_push",
+    "public_git",
+    "github",
+    CONTAINER_REGISTRY,
+    "parent_image",
+    "kamal",
+)
+DEFAULT_RAM_MIB = 128
+DEFAULT_CPU = 0.25
+SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
+SUFFIX_LENGTH = 6
+
+APP_NOT_FOUND = "App not found"
+VAR_NOT_FOUND = "Variable not found"
+VAR_TAKEN = "Key has already been taken"
+SERVICE_NAME_TAKEN = "Service name has already been taken"
+CREDENTIAL_MISSING = "Container registry credential not found in this workspace"
+UNSUPPORTED_METHOD = "The emulator implements only the container_registry deployment method"
+
+# Flat property (app_rules) → the request parameter it came from, for Grape-style messages.
+CREATE_PARAMS = {
+    "name": "name",
+    "label": "label",
+    "project_id": "project_id",
+    "resource_id": "resource_id",
+    "builder": "builder",
+    "ram_size": "ram_size",
+    "cpu_size": "cpu_size",
+    "image_url": "deployment_config[image_url]",
+    "tag": "deployment_config[tag]",
+    "credential_id": "deployment_config[credential_id]",
+    "command": "deployment_config[command]",
+    "args": "deployment_config[args]",
+    "env": "app_vars_attributes",
+}
+REQUIRED = ("name", "label", "project_id", "resource_id", "builder")
+APP_UPDATE_FIELDS = ("label", "ram_size", "cpu_size", "builder")
+CONFIG_FIELDS = ("image_url", "tag", "credential_id", "command", "args")
+ATTRIBUTE_PARAMS = {
+    key: f"deployment_config_attributes[{key}]" for key in CONFIG_FIELDS if key != "credential_id"
+} | {"credential_id": "deployment_config_attributes[container_registry_credential_id]"}
+
+
+def register_app_routes(api: Blueprint) -> None:
+    """Add the App routes to the ``/api/v1`` blueprint (authentication already applies)."""
+    api.get("/apps")(list_applications)
+    api.post("/apps")(create_application)
+    api.get("/apps/<app_id>")(show_application)
+    api.route("/apps/<app_id>", methods=["PUT", "PATCH"])(update_application)
+    api.delete("/apps/<app_id>")(delete_application)
+    api.put("/apps/<app_id>/deployment")(update_deployment)
+    api.post("/apps/<app_id>/vars")(create_variable)
+    api.put("/apps/<app_id>/vars")(update_variable)
+    api.delete("/apps/<app_id>/vars")(delete_variable)
+
+
+# --- views --------------------------------------------------------------------------------
+
+
+def list_applications() -> Response:
+    return jsonify([record.to_api() for record in _store().list_apps(g.workspace)])
+
+
+def create_application() -> tuple[Response, int]:
+    body = _json_object(require_json_type=True)
+    config = body.get("deployment_config")
+    config = config if config is not None else {}
+    problems = _type_problems(body)
+    env = _variables(body.get("app_vars_attributes"), problems)
+    if not isinstance(config, Mapping):
+        problems.append("deployment_config is invalid")
+        config = {}
+    raw = {key: body.get(key) for key in (*APP_UPDATE_FIELDS, "name", "project_id", "resource_id")}
+    raw.update({key: config.get(key) for key in CONFIG_FIELDS})
+    raw["env"] = env
+    props = {key: value for key, value in raw.items() if value is not None and value != ""}
+    props.setdefault("tag", DEFAULT_TAG)
+    _raise_params(props, CREATE_PARAMS, problems, required=REQUIRED)
+    if body.get("deployment_method") != CONTAINER_REGISTRY:
+        raise ApiError(422, UNSUPPORTED_METHOD)
+
+    store = _store()
+    with store.transaction():
+        errors = _model_errors(props)
+        if store.service_name_taken(g.workspace, props["name"]):
+            errors.append(SERVICE_NAME_TAKEN)
+        credential = _credential_reference(props.get("credential_id"), errors)
+        if errors:
+            raise ApiError(422, ", ".join(errors), key="errors")
+        now = store.now_ms()
+        record = AppRecord(
+            uuid=str(uuid.uuid4()),
+            workspace_id=g.workspace,
+            name=f"{props['name']}-{_suffix()}",
+            service_name=props["name"],
+            label=props["label"],
+            project_id=str(uuid.UUID(props["project_id"])),
+            resource_id=str(uuid.UUID(props["resource_id"])),
+            builder=props["builder"],
+            ram_size=props.get("ram_size", DEFAULT_RAM_MIB),
+            cpu_size=props.get("cpu_size", DEFAULT_CPU),
+            deployment_method=CONTAINER_REGISTRY,
+            deployment_config={
+                "image_url": props["image_url"],
+                "tag": props["tag"],
+                "credential_id": credential,
+                "command": props.get("command") or None,
+                "args": props.get("args") or None,
+            },
+            vars_sha256={key: hash_value(value) for key, value in (env or {}).items()},
+            created_ms=now,
+            updated_ms=now,
+        )
+        try:
+            store.insert_app(record)
+        except DuplicateNameError:
+            raise ApiError(422, SERVICE_NAME_TAKEN, key="errors") from None
+    return jsonify(record.to_api()), 201
+
+
+def show_application(app_id: str) -> Response:
+    return jsonify(_find(_app_id(app_id)).to_api())
+
+
+def update_application(app_id: str) -> Response:
+    aid = _app_id(app_id)
+    body = _json_object(require_json_type=True)
+    params = {key: body[key] for key in APP_UPDATE_FIELDS if key in body}
+    problems = [
+        f"{key} is empty" for key in ("label", "builder") if key in params and not params[key]
+    ]
+    problems += [
+        f"{key} is invalid" for key in ("ram_size", "cpu_size") if params.get(key, 0) is None
+    ]
+    present = {key: value for key, value in params.items() if value not in (None, "")}
+    _raise_params(present, CREATE_PARAMS, problems)
+    store = _store()
+    with store.transaction():
+        record = _find(aid)
+        errors = _model_errors(present, partial=True)
+        if errors:
+            raise ApiError(422, ", ".join(errors), key="errors")
+        updated = replace(record, **present, updated_ms=store.now_ms())
+        store.replace_app(updated)
+    return jsonify(updated.to_api())
+
+
+def update_deployment(app_id: str) -> Response:
+    aid = _app_id(app_id)
+    body = _json_object(require_json_type=True)
+    method = body.get("deployment_method")
+    attributes = body.get("deployment_config_attributes")
+    attributes = {} if attributes is None else attributes
+    problems = []
+    if method is None:
+        problems.append("deployment_method is missing")
+    elif method not in DEPLOYMENT_METHODS:
+        problems.append("deployment_method does not have a valid value")
+    if not isinstance(attributes, Mapping):
+        problems.append("deployment_config_attributes is invalid")
+        attributes = {}
+    if problems:
+        raise ApiError(400, ", ".join(problems))
+    if method != CONTAINER_REGISTRY:
+        raise ApiError(422, UNSUPPORTED_METHOD)
+    changes = {key: attributes[key] for key in CONFIG_FIELDS if key in attributes}
+    if "container_registry_credential_id" in attributes:  # the documented key wins
+        changes["credential_id"] = attributes["container_registry_credential_id"]
+    present = {key: value for key, value in changes.items() if value not in (None, "")}
+    _raise_params(present, ATTRIBUTE_PARAMS, [])
+    store = _store()
+    with store.transaction():
+        record = _find(aid)
+        config = dict(record.deployment_config)
+        for key, value in changes.items():
+            config[key] = value if value not in (None, "", []) else None
+        if not config.get("tag"):
+            config["tag"] = DEFAULT_TAG
+        merged = {key: value for key, value in config.items() if value is not None}
+        errors = _model_errors(merged, partial=True)
+        if not merged.get("image_url"):
+            errors.append("Image url can't be blank")
+        credential = _credential_reference(config.get("credential_id"), errors)
+        if errors:
+            raise ApiError(422, ", ".join(dict.fromkeys(errors)), key="errors")
+        config["credential_id"] = credential
+        updated = replace(record, deployment_config=config, updated_ms=store.now_ms())
+        store.replace_app(updated)
+    return jsonify(updated.to_api())
+
+
+def delete_application(app_id: str) -> Response:
+    if not _store().delete_app(g.workspace, _app_id(app_id)):
+        raise ApiError(404, APP_NOT_FOUND)
+    return Response(status=204)
+
+
+def create_variable(app_id: str) -> tuple[Response, int]:
+    aid = _app_id(app_id)
+    key, value = _variable_body(with_value=True)
+    store = _store()
+    with store.transaction():
+        record = _find(aid)
+        if key in record.vars_sha256:
+            raise ApiError(422, VAR_TAKEN, key="errors")
+        assert value is not None
+        store.replace_app(
+            replace(record, vars_sha256={**record.vars_sha256, key: hash_value(value)})
+        )
+    return jsonify({"key": key}), 201
+
+
+def update_variable(app_id: str) -> Response:
+    aid = _app_id(app_id)
+    key, value = _variable_body(with_value=True)
+    store = _store()
+    with store.transaction():
+        record = _find(aid)
+        if key not in record.vars_sha256:
+            raise ApiError(404, VAR_NOT_FOUND)
+        assert value is not None
+        store.replace_app(
+            replace(record, vars_sha256={**record.vars_sha256, key: hash_value(value)})
+        )
+    return jsonify({"key": key})
+
+
+def delete_variable(app_id: str) -> Response:
+    aid = _app_id(app_id)
+    key, _ = _variable_body(with_value=False)
+    store = _store()
+    with store.transaction():
+        record = _find(aid)
+        if key not in record.vars_sha256:
+            raise ApiError(404, VAR_NOT_FOUND)
+        remaining = {k: v for k, v in record.vars_sha256.items() if k != key}
+        store.replace_app(replace(record, vars_sha256=remaining))
+    return Response(status=204)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _store() -> Store:
+    return _emulator().store
+
+
+def _suffix() -> str:
+    return "".join(secrets.choice(SUFFIX_ALPHABET) for _ in range(SUFFIX_LENGTH))
+
+
+def _app_id(raw: str) -> str:
+    if not is_uuid(raw):
+        raise ApiError(400, "uuid is invalid")
+    return str(uuid.UUID(raw))
+
+
+def _find(app_id: str) -> AppRecord:
+    record = _store().get_app(g.workspace, app_id)
+    if record is None:
+        raise ApiError(404, APP_NOT_FOUND)
+    return record
+
+
+def _type_problems(body: Mapping[str, Any]) -> list[str]:
+    """400s the shared rules table cannot see: the method enum and null-vs-empty wording."""
+    problems = []
+    method = body.get("deployment_method")
+    if method is not None and method not in DEPLOYMENT_METHODS:
+        problems.append("deployment_method does not have a valid value")
+    for key in ("name", "label", "project_id", "resource_id", "builder"):
+        if key in body and body[key] in (None, ""):
+            problems.append(f"{key} is empty")
+    return problems
+
+
+def _variables(raw: object, problems: list[str]) -> dict[str, Any] | None:
+    """``app_vars_attributes`` (``[{key, value}]``) as a map; appends 400 problems."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(
+        isinstance(item, Mapping) and isinstance(item.get("key"), str) and item.get("key")
+        for item in raw
+    ):
+        problems.append("app_vars_attributes is invalid")
+        return None
+    env: dict[str, Any] = {}
+    for item in raw:
+        if item["key"] in env:
+            problems.append(f"app_vars_attributes has the key {item['key']} twice")
+        env[item["key"]] = item.get("value")
+    return env
+
+
+def _raise_params(
+    props: Mapping[str, Any],
+    names: Mapping[str, str],
+    problems: list[str],
+    *,
+    required: tuple[str, ...] = (),
+) -> None:
+    """400 with every parameter problem (Grape-style, comma-joined), if there is any.
+
+    ``props`` holds the present, non-empty values by rules-table name; ``names`` maps those to
+    the request's parameter names; ``problems`` are the ones found already (e.g. ``x is empty``).
+    """
+    found = [
+        f"{key} is missing"
+        for key in required
+        if key not in props and not any(p.startswith(f"{key} ") for p in problems)
+    ]
+    found += problems
+    for violation in check_app(props, partial=True, api_rules_only=True):
+        if violation.api_status == 400:
+            found.append(f"{names.get(violation.property, violation.property)} is invalid")
+    if found:
+        raise ApiError(400, ", ".join(dict.fromkeys(found)))
+
+
+def _model_errors(props: Mapping[str, Any], *, partial: bool = False) -> list[str]:
+    """The 422 rules of the shared table, as Rails full messages (deduplicated, in order)."""
+    messages = [
+        violation.api_message or violation.reason
+        for violation in check_app(props, partial=partial, api_rules_only=True)
+        if violation.api_status == 422
+    ]
+    return list(dict.fromkeys(messages))
+
+
+def _credential_reference(raw: object, errors: list[str]) -> str | None:
+    """The normalised uuid of an existing credential in this workspace, or None when unset;
+    appends the 422 message when it does not exist there."""
+    if raw is None or raw == "":
+        return None
+    if not (isinstance(raw, str) and is_uuid(raw)):
+        errors.append(CREDENTIAL_MISSING)
+        return None
+    credential_id = str(uuid.UUID(raw))
+    if _store().get(g.workspace, credential_id) is None:
+        errors.append(CREDENTIAL_MISSING)
+        return None
+    return credential_id
+
+
+def _variable_body(*, with_value: bool) -> tuple[str, str | None]:
+    body = _json_object(require_json_type=True)
+    problems = []
+    key = body.get("key")
+    if key is None:
+        problems.append("key is missing")
+    elif not isinstance(key, str) or not key:
+        problems.append("key is invalid" if key != "" else "key is empty")
+    value = body.get("value")
+    if with_value:
+        if value is None:
+            problems.append("value is missing")
+        elif not isinstance(value, str):
+            problems.append("value is invalid")
+    if problems:
+        raise ApiError(400, ", ".join(problems))
+    assert isinstance(key, str)
+    return key, value if with_value else None

@@ -1,0 +1,329 @@
+"""Policies for the App resource, tested with the REAL ``pulumi_miget.App`` class.
+
+* unit tests of the two App policies (``miget-app-env-secret``, ``miget-app-image-tag-pinned``)
+  with props wrapped in the SDK's ``unknown_checking_proxy``;
+* the pack process (``examples/policy-pack``) driven over gRPC with requests captured from real
+  programs (tests/support/policy_harness.py): the stack policy
+  ``miget-app-credential-by-reference`` passes a compliant program (``credential_id=cred.uuid``,
+  up and preview) and flags a literal uuid; the ``private-image-app`` example is compliant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+)
+from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+from pulumi_miget import App, ContainerRegistryCredential, Registry
+from pulumi_miget import policies as p
+from tests.support import policy_harness as h
+
+PROJECT = "acme-platform"
+TOKEN = "ghp_never-in-a-policy-message-0123"
+DB_URL = "postgres://app:policy-secret-value@db/app"
+CONFIG = {f"{PROJECT}:registryToken": TOKEN, f"{PROJECT}:databaseUrl": DB_URL}
+SECRET_CONFIG = list(CONFIG)
+LITERAL_UUID = "4f7a4a0e-3c5c-4a51-a0f1-9d3c1f0e8b21"
+PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
+RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
+BY_REF, ENV_SECRET, TAG_PINNED = (
+    p.APP_CREDENTIAL_BY_REFERENCE,
+    p.APP_ENV_SECRET,
+    p.APP_IMAGE_TAG_PINNED,
+)
+APP_PROPS: dict[str, Any] = {
+    "name": "acme-api",
+    "label": "acme-api",
+    "project_id": PROJECT_ID,
+    "resource_id": RESOURCE_ID,
+    "image_url": "ghcr.io/acme/api",
+    "tag": "1.2.3",
+    "builder": "auto",
+    "env": {"DATABASE_URL": DB_URL},
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Unit tests of the validate functions
+
+
+def rargs(
+    props: Mapping[str, Any],
+    *,
+    type_: str = p.APP_TYPE,
+    config: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
+    secret_outputs: Sequence[str] = ("env",),
+) -> ResourceValidationArgs:
+    opts = PolicyResourceOptions(
+        False, [], None, [], PolicyCustomTimeouts(0, 0, 0), list(secret_outputs)
+    )
+    return ResourceValidationArgs(
+        type_,
+        unknown_checking_proxy(dict(props)),
+        f"urn:pulumi:dev::miget::{type_}::api",
+        "api",
+        opts,
+        None,
+        config,
+        tags,
+    )
+
+
+def run(validate: Callable[[Any, Any], None], args: Any) -> list[str]:
+    found: list[str] = []
+    validate(args, lambda message, urn=None: found.append(message))
+    return found
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    monkeypatch.delenv("PULUMI_CONFIG", raising=False)
+
+    def set_stack(name: str) -> None:
+        monkeypatch.setattr(pulumi, "get_stack", lambda: name)
+
+    set_stack("dev")
+    return set_stack
+
+
+def test_env_secret_passes_when_the_class_marks_env_secret() -> None:
+    assert run(p.validate_app_env_secret, rargs(APP_PROPS)) == []
+
+
+def test_env_secret_flags_an_app_without_the_marker_without_quoting_values() -> None:
+    (found,) = run(p.validate_app_env_secret, rargs(APP_PROPS, secret_outputs=[]))
+    assert "additional_secret_outputs=['env']" in found and "pulumi_miget.App" in found
+    assert DB_URL not in found
+
+
+def test_env_secret_needs_no_marker_without_env_and_never_reads_an_unknown_env() -> None:
+    without_env = {k: v for k, v in APP_PROPS.items() if k != "env"}
+    assert run(p.validate_app_env_secret, rargs(without_env, secret_outputs=[])) == []
+    unknown = {**APP_PROPS, "env": UNKNOWN_OBJECT_VALUE}
+    assert run(p.validate_app_env_secret, rargs(unknown)) == []
+    assert len(run(p.validate_app_env_secret, rargs(unknown, secret_outputs=[]))) == 1
+
+
+def test_env_secret_ignores_other_types() -> None:
+    args = rargs(APP_PROPS, type_=p.CREDENTIAL_TYPE, secret_outputs=[])
+    assert run(p.validate_app_env_secret, args) == []
+
+
+@pytest.mark.parametrize(
+    ("stack_name", "tag", "violations"),
+    [
+        ("prod", "latest", 1),
+        ("production-eu", "latest", 1),
+        ("prod", "1.2.3", 0),
+        ("dev", "latest", 0),
+        ("prod", UNKNOWN_STRING_VALUE, 0),  # wired from an Output: judged during `up`
+    ],
+)
+def test_tag_pinned_in_production(
+    stack: Callable[[str], None], stack_name: str, tag: str, violations: int
+) -> None:
+    stack(stack_name)
+    found = run(p.validate_app_image_tag_pinned, rargs({**APP_PROPS, "tag": tag}))
+    assert len(found) == violations
+    if found:
+        assert "ghcr.io/acme/api:latest" in found[0] and "Pin a version" in found[0]
+        assert f"stack name '{stack_name}'" in found[0]
+        assert DB_URL not in found[0]
+
+
+def test_tag_pinned_uses_stack_tags_and_is_configurable(stack: Callable[[str], None]) -> None:
+    stack("eu-1")
+    validate = p.validate_app_image_tag_pinned
+    latest = {**APP_PROPS, "tag": "latest"}
+    assert run(validate, rargs(latest, tags={"environment": "production"}))
+    assert not run(validate, rargs(latest, tags={"environment": "staging"}))
+    config = {"disallowedTags": ["latest", "main"], "productionStackPattern": "^eu-"}
+    assert run(validate, rargs({**APP_PROPS, "tag": "main"}, config=config))
+    assert not run(validate, rargs(APP_PROPS, config=config))
+
+
+def test_tag_pinned_skips_an_absent_tag_and_other_types(stack: Callable[[str], None]) -> None:
+    stack("prod")
+    without_tag = {k: v for k, v in APP_PROPS.items() if k != "tag"}
+    assert run(p.validate_app_image_tag_pinned, rargs(without_tag)) == []
+    cred = rargs({"tag": "latest"}, type_=p.CREDENTIAL_TYPE)
+    assert run(p.validate_app_image_tag_pinned, cred) == []
+
+
+def test_tag_pinned_reports_a_broken_config(stack: Callable[[str], None]) -> None:
+    stack("prod")
+    args = rargs({**APP_PROPS, "tag": "latest"}, config={"disallowedTags": "latest"})
+    (found,) = run(p.validate_app_image_tag_pinned, args)
+    assert "'disallowedTags' must be a list of strings" in found
+
+
+# ---------------------------------------------------------------------------------------------
+# Real programs through the pack process
+
+
+def token() -> pulumi.Output[str]:
+    return pulumi.Config().require_secret("registryToken")
+
+
+def credential() -> ContainerRegistryCredential:
+    return ContainerRegistryCredential(
+        "ghcr", name="ghcr-acme", registry=Registry.GITHUB, username="acme-bot", token=token()
+    )
+
+
+def app(name: str, credential_id: pulumi.Input[str] | None, **overrides: Any) -> App:
+    args: dict[str, Any] = {
+        "name": name,
+        "project_id": PROJECT_ID,
+        "resource_id": RESOURCE_ID,
+        "image_url": "ghcr.io/acme/api",
+        "tag": "1.2.3",
+        "credential_id": credential_id,
+        "env": {"DATABASE_URL": pulumi.Config().require_secret("databaseUrl")},
+    }
+    args.update(overrides)
+    return App(name, **args)
+
+
+def compliant_program() -> None:
+    app("web", credential().uuid)
+
+
+def literal_program() -> None:
+    credential()
+    app("worker", LITERAL_UUID)
+
+
+def mixed_program() -> None:
+    cred = credential()
+    app("wired", cred.uuid)
+    app("literal", LITERAL_UUID)
+    app("public", None, image_url="docker.io/library/nginx")  # no credential: nothing to judge
+    app("floating", cred.uuid, tag=None)  # tag defaults to latest: advisory in production
+
+
+class _Echo(pulumi.dynamic.ResourceProvider):
+    """Never called under mocks; ``check`` is the SDK's default (inputs pass through)."""
+
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        return pulumi.dynamic.CreateResult("stand-in", props)
+
+
+class PlainEnvApp(pulumi.dynamic.Resource, module="miget", name="App"):
+    """A home-made class under the App type that forgets to mark env secret."""
+
+    def __init__(self, resource_name: str, **props: Any) -> None:
+        super().__init__(_Echo(), resource_name, {**props, "uuid": None})
+
+
+def plain_env_program() -> None:
+    PlainEnvApp(
+        "copy-pasted",
+        name="copy-pasted",
+        image_url="ghcr.io/acme/api",
+        tag="1.0",
+        env={"DATABASE_URL": DB_URL},
+    )
+
+
+def run_program(
+    pack: h.PolicyPack, program: Callable[[], object], *, preview: bool = False
+) -> h.EngineRun:
+    captured = h.capture(
+        program,
+        stack=pack.stack,
+        project=PROJECT,
+        preview=preview,
+        config=CONFIG,
+        secret_config=SECRET_CONFIG,
+    )
+    result = pack.run(captured)
+    assert result.remediations == []
+    for secret in (TOKEN, DB_URL):
+        assert not any(secret in d.message for d in result.diagnostics)
+    return result
+
+
+@pytest.fixture(scope="module")
+def prod_pack() -> Iterator[h.PolicyPack]:
+    with h.PolicyPack(stack="prod", project=PROJECT) as pack:
+        pack.configure()
+        yield pack
+
+
+def test_what_the_sdk_sends_for_the_real_app() -> None:
+    captured = h.capture(
+        compliant_program, stack="prod", project=PROJECT, config=CONFIG, secret_config=SECRET_CONFIG
+    )
+    ghcr, web = captured["ghcr"], captured["web"]
+    assert web.type == p.APP_TYPE
+    assert list(web.request.additionalSecretOutputs) == ["env"]
+    assert web.inputs()["env"] == h.Secret({"DATABASE_URL": DB_URL})
+    checked = h.decode(web.checked_inputs())
+    assert (checked["label"], checked["builder"]) == ("web", "auto")  # filled in by App's check
+    assert web.stack_resource().propertyDependencies["credential_id"].urns == [ghcr.urn]
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+def test_an_app_wired_to_the_credential_output_is_compliant(
+    prod_pack: h.PolicyPack, preview: bool
+) -> None:
+    result = run_program(prod_pack, compliant_program, preview=preview)
+    assert result.diagnostics == []
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+def test_an_app_with_a_literal_uuid_is_flagged(prod_pack: h.PolicyPack, preview: bool) -> None:
+    result = run_program(prod_pack, literal_program, preview=preview)
+    assert result.mandatory == [(BY_REF, "worker")]
+    (violation,) = result.stack
+    assert violation.urn.endswith("::pulumi-python:dynamic/miget:App::worker")
+    assert "credential_id is a literal value" in violation.message
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+def test_a_mixed_program_flags_exactly_the_literal_and_the_floating_tag(
+    prod_pack: h.PolicyPack, preview: bool
+) -> None:
+    result = run_program(prod_pack, mixed_program, preview=preview)
+    assert result.mandatory == [(BY_REF, "literal")]
+    assert result.advisory == [(TAG_PINNED, "floating")]
+
+
+def test_an_app_class_that_forgets_the_env_marker_is_flagged(prod_pack: h.PolicyPack) -> None:
+    result = run_program(prod_pack, plain_env_program)
+    assert result.mandatory == [(ENV_SECRET, "copy-pasted")]
+
+
+def test_floating_tags_are_fine_outside_production() -> None:
+    with h.PolicyPack(stack="dev", project=PROJECT) as pack:
+        pack.configure()
+        result = run_program(pack, mixed_program)
+    assert result.found() == [(BY_REF, "literal")]
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+def test_the_private_image_app_example_is_compliant(prod_pack: h.PolicyPack, preview: bool) -> None:
+    project = "miget-private-image-app"
+    config = {f"{project}:ghcrToken": TOKEN, f"{project}:databaseUrl": DB_URL}
+    captured = h.capture(
+        h.REPO / "examples" / "private-image-app" / "__main__.py",
+        stack="prod",
+        project=project,
+        preview=preview,
+        config=config,
+        secret_config=list(config),
+    )
+    [api] = captured.of_type(p.APP_TYPE)
+    [ghcr] = captured.of_type(p.CREDENTIAL_TYPE)
+    assert api.stack_resource().propertyDependencies["credential_id"].urns == [ghcr.urn]
+    assert prod_pack.run(captured).diagnostics == []
