@@ -1,8 +1,8 @@
 """App: a Miget application that runs a pre-built container image (``container_registry``).
 
 Read top to bottom: the property names, the provider (check → diff → create → read → update →
-delete, then configure), and the resource class programs instantiate. The module follows
-``credential.py``: pickled **by reference** with an empty state, settings from ``configure()``,
+delete), and the resource class programs instantiate. The module follows
+``credential.py`` (pickling, ``configure()`` and the client are shared, in ``base.py``):
 every input echoed into the outputs (``olds`` in diff/update/read/delete are old outputs), errors
 that name the operation, the app and the HTTP status but never a secret.
 
@@ -58,19 +58,16 @@ import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
-from pulumi.output import Unknown
 
 from .app_rules import DEFAULT_BUILDER, DEFAULT_TAG, check_app
+from .base import MigetProvider, changed, created_during, is_unknown, with_secret_outputs
 from .errors import (
-    ConfigurationError,
     MigetError,
     NameTakenError,
     NotFoundError,
@@ -78,7 +75,6 @@ from .errors import (
     TransportError,
 )
 from .rules import is_uuid
-from .settings import Settings, load_settings
 
 if TYPE_CHECKING:  # the HTTP stack is imported only inside the provider process
     from .client import MigetClient
@@ -120,18 +116,6 @@ COMPUTED = (
 SECRET_OUTPUTS = ("env",)
 UUID_FIELDS = ("project_id", "resource_id", "credential_id", "workspace_id")
 MIB = 1024 * 1024
-# How far a lost POST's app may pre-date the create call and still be taken as ours.
-CLOCK_SKEW = datetime.timedelta(minutes=5)
-
-
-def _unknown(value: object) -> bool:
-    """A value not known yet (preview). The SDK gives Unknown objects; be lenient with the
-    wire sentinel too."""
-    return isinstance(value, Unknown) or value == pulumi.runtime.rpc.UNKNOWN
-
-
-def _changed(old: object, new: object) -> bool:
-    return _unknown(new) or old != new
 
 
 def _label(props: Mapping[str, Any], uuid: str | None = None) -> str:
@@ -154,34 +138,8 @@ def _env_values(props: Mapping[str, Any]) -> list[str]:
     return [value for value in env.values() if isinstance(value, str)]
 
 
-def _parse_time(value: object) -> datetime.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-class AppProvider(ResourceProvider):
+class AppProvider(MigetProvider):
     """CRUD for ``/apps`` with the ``container_registry`` deployment method."""
-
-    # __getstate__ pickles nothing, so __provider needs no encryption; a test guards this.
-    serialize_as_secret_always = False
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._client: MigetClient | None = None
-        self._config_error: ConfigurationError | None = None
-        self._settings: Settings | None = None
-
-    # ---- pickling: the blob is a class reference and an empty state --------------------------
-    def __getstate__(self) -> dict[str, Any]:
-        return {}
-
-    def __setstate__(self, state: Mapping[str, Any]) -> None:
-        # Tolerates any older state shape: nothing in it is needed.
-        self.__init__()  # type: ignore[misc]
 
     # ---- check: defaults, normalisation and every rule, before any HTTP call ------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -189,7 +147,7 @@ class AppProvider(ResourceProvider):
         # Empty collections mean "not set" (Miget stores no empty override or variable list).
         for key in ("command", "args", "env"):
             value = inputs.get(key)
-            if not _unknown(value) and isinstance(value, (list, tuple, Mapping)) and not value:
+            if not is_unknown(value) and isinstance(value, (list, tuple, Mapping)) and not value:
                 del inputs[key]
         inputs.setdefault("tag", DEFAULT_TAG)
         inputs.setdefault("builder", DEFAULT_BUILDER)
@@ -199,7 +157,7 @@ class AppProvider(ResourceProvider):
             if is_uuid(inputs.get(key)):
                 inputs[key] = str(uuid.UUID(inputs[key]))
         failures = [
-            CheckFailure(v.property, v.reason) for v in check_app(inputs, is_unknown=_unknown)
+            CheckFailure(v.property, v.reason) for v in check_app(inputs, is_unknown=is_unknown)
         ]
         return CheckResult(inputs, failures)
 
@@ -209,10 +167,10 @@ class AppProvider(ResourceProvider):
             key
             for key in (*APP_FIELDS, *DEPLOYMENT_FIELDS, "env")
             if not (key in SERVER_DEFAULTED and news.get(key) is None)
-            and _changed(olds.get(key), news.get(key))
+            and changed(olds.get(key), news.get(key))
         ]
-        replaces = [key for key in REPLACE_FIELDS if _changed(olds.get(key), news.get(key))]
-        if _changed(olds.get("workspace_id"), self._workspace(news)):
+        replaces = [key for key in REPLACE_FIELDS if changed(olds.get(key), news.get(key))]
+        if changed(olds.get("workspace_id"), self._workspace(news)):
             replaces.append("workspace_id")
         # Same seed in the same workspace: the new app's service_name would collide with the
         # old one's, so the old app has to be deleted first.
@@ -283,8 +241,7 @@ class AppProvider(ResourceProvider):
     ) -> bool:
         config = item.get("deployment_config") or {}
         same_image = config.get("image_url") == props.get("image_url")
-        created = _parse_time(item.get("created_at"))
-        recent = created is None or created >= started - CLOCK_SKEW
+        recent = created_during(item, started)
         return same_image and recent
 
     def _find_by_service_name(
@@ -423,33 +380,7 @@ class AppProvider(ResourceProvider):
                 workspace_id=self._workspace(props),
             )
 
-    # ---- configure: settings from stack config, never from the pickle -------------------------
-    def configure(self, req: ConfigureRequest) -> None:
-        try:
-            self._settings = load_settings(req.config.get)
-        except ConfigurationError as exc:
-            # Raised at the first call that needs the API, so check/diff still work.
-            self._config_error = exc
-            return
-        from .client import MigetClient  # the HTTP stack loads only in the provider process
-
-        self._client = MigetClient(self._settings)
-
     # ---- helpers ------------------------------------------------------------------------------
-    def _api(self) -> MigetClient:
-        if self._client is None:
-            raise self._config_error or ConfigurationError(
-                "the provider was not configured; the Pulumi engine always calls Configure first"
-            )
-        return self._client
-
-    def _workspace(self, props: Mapping[str, Any]) -> Any:
-        """The workspace an app lives in: its own input, else the provider's setting."""
-        own = props.get("workspace_id")
-        if own is not None:
-            return own
-        return self._settings.workspace_id if self._settings else None
-
     @staticmethod
     def _create_body(props: Mapping[str, Any]) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -616,7 +547,7 @@ class App(Resource, module="miget", name="App"):
                 "workspace_id": workspace_id,
                 **dict.fromkeys(COMPUTED),
             },
-            _with_secret_env(opts),
+            with_secret_outputs(opts, list(SECRET_OUTPUTS)),
         )
 
     @classmethod
@@ -634,12 +565,8 @@ class App(Resource, module="miget", name="App"):
             AppProvider(),
             resource_name,
             {**dict.fromkeys((*INPUTS, *COMPUTED)), "workspace_id": workspace_id},
-            pulumi.ResourceOptions.merge(_with_secret_env(opts), pulumi.ResourceOptions(id=id)),
+            pulumi.ResourceOptions.merge(
+                with_secret_outputs(opts, list(SECRET_OUTPUTS)), pulumi.ResourceOptions(id=id)
+            ),
         )
         return resource
-
-
-def _with_secret_env(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions.merge(
-        opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
-    )

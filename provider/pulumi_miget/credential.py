@@ -1,7 +1,8 @@
 """ContainerRegistryCredential: the login Miget uses to pull private images.
 
 Read top to bottom: the property names, the provider (check → diff → create → read → update →
-delete, then configure), and the resource class programs instantiate.
+delete), and the resource class programs instantiate. What every Miget provider shares —
+pickling, ``configure()``, the client — lives in ``base.py``.
 
 Engine facts this module is built around (see pulumi-dynamic.md):
 
@@ -25,19 +26,16 @@ import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
-from pulumi.output import Unknown
 
 from . import rules
+from .base import MigetProvider, changed, created_during, is_unknown, with_secret_outputs
 from .errors import (
-    ConfigurationError,
     MigetError,
     NameTakenError,
     NotFoundError,
@@ -45,7 +43,6 @@ from .errors import (
     TransportError,
 )
 from .rules import Registry
-from .settings import Settings, load_settings
 
 if TYPE_CHECKING:  # the HTTP stack is imported only inside the provider process
     from .client import MigetClient
@@ -59,18 +56,6 @@ API_FIELDS = ("name", "registry", "username", "token", "registry_hostname")
 INPUTS = (*API_FIELDS, "skip_validation", "workspace_id", "adopt")
 # Set by the API.
 COMPUTED = ("uuid", "created_at", "updated_at")
-# How far a lost POST's credential may pre-date the create call and still be taken as ours.
-CLOCK_SKEW = datetime.timedelta(minutes=5)
-
-
-def _unknown(value: object) -> bool:
-    """A value not known yet (preview). The SDK gives Unknown objects; be lenient with the
-    wire sentinel too."""
-    return isinstance(value, Unknown) or value == pulumi.runtime.rpc.UNKNOWN
-
-
-def _changed(old: object, new: object) -> bool:
-    return _unknown(new) or old != new
 
 
 def _label(props: Mapping[str, Any], uuid: str | None = None) -> str:
@@ -79,34 +64,8 @@ def _label(props: Mapping[str, Any], uuid: str | None = None) -> str:
     return f"{label} ({uuid})" if uuid else label
 
 
-def _parse_time(value: object) -> datetime.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-class ContainerRegistryCredentialProvider(ResourceProvider):
+class ContainerRegistryCredentialProvider(MigetProvider):
     """CRUD for ``/container_registry_credentials`` (one HTTP round trip per operation)."""
-
-    # __getstate__ pickles nothing, so __provider needs no encryption; a test guards this.
-    serialize_as_secret_always = False
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._client: MigetClient | None = None
-        self._config_error: ConfigurationError | None = None
-        self._settings: Settings | None = None
-
-    # ---- pickling: the blob is a class reference and an empty state --------------------------
-    def __getstate__(self) -> dict[str, Any]:
-        return {}
-
-    def __setstate__(self, state: Mapping[str, Any]) -> None:
-        # Tolerates any older state shape: nothing in it is needed.
-        self.__init__()  # type: ignore[misc]
 
     # ---- check: every rule, before any HTTP call ---------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -115,17 +74,17 @@ class ContainerRegistryCredentialProvider(ResourceProvider):
             inputs["registry"] = inputs["registry"].value
         failures = [
             CheckFailure(v.property, v.reason)
-            for v in rules.check_credential(inputs, is_unknown=_unknown)
+            for v in rules.check_credential(inputs, is_unknown=is_unknown)
         ]
         return CheckResult(inputs, failures)
 
     # ---- diff: field by field, never __provider -----------------------------------------------
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        updates = [key for key in API_FIELDS if _changed(olds.get(key), news.get(key))]
+        updates = [key for key in API_FIELDS if changed(olds.get(key), news.get(key))]
         # Credentials cannot move between workspaces: a new one is created in the new
         # workspace, then the old one deleted (names are unique per workspace only).
         replaces = (
-            ["workspace_id"] if _changed(olds.get("workspace_id"), self._workspace(news)) else []
+            ["workspace_id"] if changed(olds.get("workspace_id"), self._workspace(news)) else []
         )
         return DiffResult(
             changes=bool(updates or replaces),
@@ -210,9 +169,7 @@ class ContainerRegistryCredentialProvider(ResourceProvider):
             (item.get(key) or None) == (props.get(key) or None)
             for key in ("registry", "username", "registry_hostname")
         )
-        created = _parse_time(item.get("created_at"))
-        recent = created is None or created >= started - CLOCK_SKEW
-        return same_fields and recent
+        return same_fields and created_during(item, started)
 
     # ---- read (refresh and get): one GET ------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -281,33 +238,7 @@ class ContainerRegistryCredentialProvider(ResourceProvider):
                 workspace_id=self._workspace(props),
             )
 
-    # ---- configure: settings from stack config, never from the pickle -------------------------
-    def configure(self, req: ConfigureRequest) -> None:
-        try:
-            self._settings = load_settings(req.config.get)
-        except ConfigurationError as exc:
-            # Raised at the first call that needs the API, so check/diff still work.
-            self._config_error = exc
-            return
-        from .client import MigetClient  # the HTTP stack loads only in the provider process
-
-        self._client = MigetClient(self._settings)
-
     # ---- helpers ------------------------------------------------------------------------------
-    def _api(self) -> MigetClient:
-        if self._client is None:
-            raise self._config_error or ConfigurationError(
-                "the provider was not configured; the Pulumi engine always calls Configure first"
-            )
-        return self._client
-
-    def _workspace(self, props: Mapping[str, Any]) -> Any:
-        """The workspace a credential lives in: its own input, else the provider's setting."""
-        own = props.get("workspace_id")
-        if own is not None:
-            return own
-        return self._settings.workspace_id if self._settings else None
-
     @staticmethod
     def _body(props: Mapping[str, Any]) -> dict[str, Any]:
         body = {key: props[key] for key in API_FIELDS if props.get(key) is not None}
@@ -411,7 +342,7 @@ class ContainerRegistryCredential(Resource, module="miget", name="ContainerRegis
                 "adopt": adopt,
                 **dict.fromkeys(COMPUTED),
             },
-            _with_secret_token(opts),
+            with_secret_outputs(opts, ["token"]),
         )
 
     @classmethod
@@ -429,12 +360,8 @@ class ContainerRegistryCredential(Resource, module="miget", name="ContainerRegis
             ContainerRegistryCredentialProvider(),
             resource_name,
             {**dict.fromkeys((*INPUTS, *COMPUTED)), "workspace_id": workspace_id},
-            pulumi.ResourceOptions.merge(_with_secret_token(opts), pulumi.ResourceOptions(id=id)),
+            pulumi.ResourceOptions.merge(
+                with_secret_outputs(opts, ["token"]), pulumi.ResourceOptions(id=id)
+            ),
         )
         return resource
-
-
-def _with_secret_token(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions.merge(
-        opts, pulumi.ResourceOptions(additional_secret_outputs=["token"])
-    )

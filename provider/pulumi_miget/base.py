@@ -1,0 +1,111 @@
+"""What every Miget resource provider shares: the pickled state, the settings, the client.
+
+- **Pickling.** dill pickles a provider by reference (module + class name) plus its
+  ``__getstate__``, which is empty: ``__provider`` carries no settings, client or secret, so it
+  needs no encryption (``serialize_as_secret_always = False``; tests guard both).
+- **Settings** come from ``configure()`` — the stack config the engine sends — never from the
+  pickle. A configuration error is kept and raised by the first call that needs the API, so
+  ``check`` and ``diff`` still work without a key (``pulumi preview`` of a new stack).
+- **The HTTP stack** (``requests``) is imported only when the provider is configured, inside the
+  provider process: a Pulumi program that merely declares resources never loads it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+from pulumi.dynamic import ConfigureRequest, ResourceProvider
+from pulumi.output import Unknown
+
+from .errors import ConfigurationError
+from .settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from .client import MigetClient
+
+# How far a lost POST's object may pre-date the create call and still be taken as ours.
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+def is_unknown(value: object) -> bool:
+    """A value not known yet (preview). The SDK gives Unknown objects; be lenient with the
+    wire sentinel too."""
+    return isinstance(value, Unknown) or value == pulumi.runtime.rpc.UNKNOWN
+
+
+def changed(old: object, new: object) -> bool:
+    """Whether a field differs; an unknown new value always counts as a change."""
+    return is_unknown(new) or old != new
+
+
+def parse_time(value: object) -> datetime.datetime | None:
+    """An API timestamp (``…Z``, with or without milliseconds), or None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def created_during(item: Mapping[str, Any], started: datetime.datetime) -> bool:
+    """Whether an object found after a lost create was made by that create (give or take skew)."""
+    created = parse_time(item.get("created_at"))
+    return created is None or created >= started - CLOCK_SKEW
+
+
+def with_secret_outputs(
+    opts: pulumi.ResourceOptions | None, keys: list[str]
+) -> pulumi.ResourceOptions:
+    """The program's options plus ``additional_secret_outputs`` for ``keys``."""
+    return pulumi.ResourceOptions.merge(
+        opts, pulumi.ResourceOptions(additional_secret_outputs=keys)
+    )
+
+
+class MigetProvider(ResourceProvider):
+    """Base of the Miget resource providers: empty pickled state, settings from configure()."""
+
+    serialize_as_secret_always = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._client: MigetClient | None = None
+        self._config_error: ConfigurationError | None = None
+        self._settings: Settings | None = None
+
+    # ---- pickling: the blob is a class reference and an empty state --------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        # Tolerates any older state shape: nothing in it is needed.
+        self.__init__()  # type: ignore[misc]
+
+    # ---- configure: settings from stack config, never from the pickle -------------------------
+    def configure(self, req: ConfigureRequest) -> None:
+        try:
+            self._settings = load_settings(req.config.get)
+        except ConfigurationError as exc:
+            self._config_error = exc  # raised by the first call that needs the API
+            return
+        from .client import MigetClient  # the HTTP stack loads only in the provider process
+
+        self._client = MigetClient(self._settings)
+
+    def _api(self) -> MigetClient:
+        if self._client is None:
+            raise self._config_error or ConfigurationError(
+                "the provider was not configured; the Pulumi engine always calls Configure first"
+            )
+        return self._client
+
+    def _workspace(self, props: Mapping[str, Any]) -> Any:
+        """The workspace an object lives in: its own input, else the provider's setting."""
+        own = props.get("workspace_id")
+        if own is not None:
+            return own
+        return self._settings.workspace_id if self._settings else None
