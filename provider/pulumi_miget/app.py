@@ -49,7 +49,6 @@ so ``read`` keeps ``env`` from state: a variable changed outside Pulumi is invis
 from __future__ import annotations
 
 import contextlib
-import datetime
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -66,13 +65,11 @@ from pulumi.dynamic import (
 )
 
 from .app_rules import DEFAULT_BUILDER, DEFAULT_TAG, check_app
-from .base import MigetProvider, changed, created_during, is_unknown, with_secret_outputs
+from .base import MigetProvider, changed, is_unknown, with_secret_outputs
 from .errors import (
     MigetError,
     NameTakenError,
     NotFoundError,
-    ServerError,
-    TransportError,
 )
 from .rules import is_uuid
 
@@ -118,24 +115,11 @@ UUID_FIELDS = ("project_id", "resource_id", "credential_id", "workspace_id")
 MIB = 1024 * 1024
 
 
-def _label(props: Mapping[str, Any], uuid: str | None = None) -> str:
-    name = props.get("name")
-    label = f"app {name!r}" if isinstance(name, str) else "app"
-    return f"{label} ({uuid})" if uuid else label
-
-
 def _number(value: Any) -> Any:
     """Numbers cross the engine as floats: send 256, not 256.0, when the value is whole."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-def _env_values(props: Mapping[str, Any]) -> list[str]:
-    env = props.get("env")
-    if not isinstance(env, Mapping):
-        return []
-    return [value for value in env.values() if isinstance(value, str)]
 
 
 class AppProvider(MigetProvider):
@@ -186,69 +170,31 @@ class AppProvider(MigetProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         api = self._api()
         workspace = self._workspace(props)
-        item = self._post(api, props, workspace)
+        item = self._post_reconciled(api, API_PATH, props, workspace)
         return CreateResult(item["uuid"], self._outputs(item, props, workspace))
 
-    def _post(self, api: MigetClient, props: dict[str, Any], workspace: str | None) -> Any:
-        """POST, reconciling by service name when the answer is lost.
-
-        After a timeout, a dropped connection or a 500/502/504 the app may have been created;
-        posting again would fail with "service name taken". So look it up: if it is there with
-        our image and was created during this call, it is ours; if not there, post again
-        (within the client's retry budget).
-        """
-        started = datetime.datetime.now(datetime.timezone.utc)
-        budget = api.retry_budget()
-        while True:
-            try:
-                return api.request(
-                    "POST",
-                    API_PATH,
-                    f"create {_label(props)}",
-                    body=self._create_body(props),
-                    workspace_id=workspace,
-                    secrets=_env_values(props),
-                )
-            except NameTakenError as exc:
-                existing = self._find_by_service_name(api, props, workspace)
-                raise self._name_taken(exc, props, existing) from None
-            except (TransportError, ServerError) as exc:
-                if isinstance(exc, ServerError) and exc.status not in (500, 502, 504):
-                    raise
-                existing = self._find_by_service_name(api, props, workspace)
-                if existing is not None:
-                    if self._is_ours(existing, props, started):
-                        return existing
-                    raise self._name_taken(exc, props, existing) from None
-                if not budget.spend():
-                    raise
-                budget.sleep()
-
-    @staticmethod
     def _name_taken(
-        exc: MigetError, props: Mapping[str, Any], existing: Mapping[str, Any] | None
+        self, exc: MigetError, props: Mapping[str, Any], existing: Mapping[str, Any] | None
     ) -> MigetError:
         uuid = existing["uuid"] if existing else "unknown"
         return MigetError(
-            f"create {_label(props)}: the service name {props.get('name')!r} is already used in "
-            f"this workspace by app {uuid} (service names are unique per workspace, whatever the "
-            f"project or resource). Pick another name, or delete that app. ({exc})"
+            f"create {self._describe(props)}: the service name {props.get('name')!r} is already "
+            f"used in this workspace by app {uuid} (service names are unique per workspace, "
+            f"whatever the project or resource). Pick another name, or delete that app. ({exc})"
         )
 
-    @staticmethod
-    def _is_ours(
-        item: Mapping[str, Any], props: Mapping[str, Any], started: datetime.datetime
-    ) -> bool:
+    def _is_ours(self, item: Mapping[str, Any], props: Mapping[str, Any]) -> bool:
         config = item.get("deployment_config") or {}
-        same_image = config.get("image_url") == props.get("image_url")
-        recent = created_during(item, started)
-        return same_image and recent
+        return bool(config.get("image_url") == props.get("image_url"))
 
-    def _find_by_service_name(
+    def _find_existing(
         self, api: MigetClient, props: Mapping[str, Any], workspace: str | None
     ) -> Any:
         items = api.request(
-            "GET", API_PATH, f"look up {_label(props)} by service name", workspace_id=workspace
+            "GET",
+            API_PATH,
+            f"look up {self._describe(props)} by service name",
+            workspace_id=workspace,
         )
         if isinstance(items, dict):  # tolerate {"items": [...]} envelopes
             items = items.get("items") or items.get("data") or []
@@ -260,7 +206,10 @@ class AppProvider(MigetProvider):
         workspace = self._workspace(props)
         try:
             item = api.request(
-                "GET", f"{API_PATH}/{id_}", f"read {_label(props, id_)}", workspace_id=workspace
+                "GET",
+                f"{API_PATH}/{id_}",
+                f"read {self._describe(props, id_)}",
+                workspace_id=workspace,
             )
         except NotFoundError:
             return ReadResult("", {})  # gone: refresh drops it, the next up re-creates it
@@ -316,10 +265,10 @@ class AppProvider(MigetProvider):
             return api.request(
                 "PUT",
                 path,
-                f"update {_label(props, uuid)}",
+                f"update {self._describe(props, uuid)}",
                 body=body,
                 workspace_id=workspace,
-                secrets=_env_values(props),
+                secrets=self._secrets(props),
             )
         except NotFoundError as exc:
             raise MigetError(
@@ -340,14 +289,14 @@ class AppProvider(MigetProvider):
         failure converges: a POST that finds the key taken becomes a PUT, a PUT that finds it
         gone becomes a POST, a DELETE of a missing key is done."""
         path = f"{API_PATH}/{uuid}/vars"
-        secrets = [*_env_values(props), *(v for v in old.values() if isinstance(v, str))]
+        secrets = [*self._secrets(props), *(v for v in old.values() if isinstance(v, str))]
 
         def call(method: str, key: str, body: dict[str, Any]) -> None:
             api.request(
                 method,
                 path,
                 f"{'set' if method != 'DELETE' else 'remove'} variable {key!r} of "
-                f"{_label(props, uuid)}",
+                f"{self._describe(props, uuid)}",
                 body=body,
                 workspace_id=workspace,
                 secrets=secrets,
@@ -376,13 +325,23 @@ class AppProvider(MigetProvider):
             api.request(
                 "DELETE",
                 f"{API_PATH}/{id_}",
-                f"delete {_label(props, id_)}",
+                f"delete {self._describe(props, id_)}",
                 workspace_id=self._workspace(props),
             )
 
     # ---- helpers ------------------------------------------------------------------------------
-    @staticmethod
-    def _create_body(props: Mapping[str, Any]) -> dict[str, Any]:
+    def _describe(self, props: Mapping[str, Any], uuid: str | None = None) -> str:
+        name = props.get("name")
+        label = f"app {name!r}" if isinstance(name, str) else "app"
+        return f"{label} ({uuid})" if uuid else label
+
+    def _secrets(self, props: Mapping[str, Any]) -> list[str | None]:
+        env = props.get("env")
+        if not isinstance(env, Mapping):
+            return []
+        return [value for value in env.values() if isinstance(value, str)]
+
+    def _create_body(self, props: Mapping[str, Any]) -> dict[str, Any]:
         body: dict[str, Any] = {
             key: _number(props[key])
             for key in (

@@ -6,6 +6,8 @@
 - **Settings** come from ``configure()`` — the stack config the engine sends — never from the
   pickle. A configuration error is kept and raised by the first call that needs the API, so
   ``check`` and ``diff`` still work without a key (``pulumi preview`` of a new stack).
+- **Lost creates.** ``_post_reconciled`` is the one place that decides what to do when the
+  answer to a POST is lost; each provider says how to find its object and recognise it.
 - **The HTTP stack** (``requests``) is imported only when the provider is configured, inside the
   provider process: a Pulumi program that merely declares resources never loads it.
 """
@@ -20,7 +22,7 @@ import pulumi
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, MigetError, NameTakenError, ServerError, TransportError
 from .settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -109,3 +111,82 @@ class MigetProvider(ResourceProvider):
         if own is not None:
             return own
         return self._settings.workspace_id if self._settings else None
+
+    # ---- create: one POST, reconciled when its answer is lost ---------------------------------
+    def _post_reconciled(
+        self, api: MigetClient, path: str, props: Mapping[str, Any], workspace: str | None
+    ) -> Any:
+        """POST ``_create_body(props)`` and return the created object.
+
+        After a timeout, a dropped connection or a 500/502/504 the object may have been created;
+        posting again would fail with "name taken" (or make a duplicate). So look it up
+        (``_find_existing``): if it is there, ``_is_ours`` and was created during this call, it
+        is adopted; if not there, post again (the client's retry budget and backoff decide how
+        often and how fast). A slow earlier attempt can still land between the lookup and the
+        next POST, which then answers "name taken": after an ambiguous attempt that answer is
+        reconciled the same way instead of being reported.
+        """
+        started = datetime.datetime.now(datetime.timezone.utc)
+        budget = api.retry_budget()
+        operation = f"create {self._describe(props)}"
+        ambiguous = False  # an earlier attempt of this call may have created the object
+
+        def ours(item: Mapping[str, Any] | None) -> bool:
+            return item is not None and self._is_ours(item, props) and created_during(item, started)
+
+        while True:
+            try:
+                return api.request(
+                    "POST",
+                    path,
+                    operation,
+                    body=self._create_body(props),
+                    workspace_id=workspace,
+                    secrets=self._secrets(props),
+                )
+            except NameTakenError as exc:
+                existing = self._find_existing(api, props, workspace)
+                if ambiguous and ours(existing):
+                    return existing
+                raise self._name_taken(exc, props, existing) from None
+            except (TransportError, ServerError) as exc:
+                if isinstance(exc, ServerError) and exc.status not in (500, 502, 504):
+                    raise
+                ambiguous = True
+                try:
+                    existing = self._find_existing(api, props, workspace)
+                except MigetError:
+                    raise exc from None  # the lookup failed too: report the create's failure
+                if ours(existing):
+                    return existing
+                if existing is not None:
+                    raise self._name_taken(exc, props, existing) from None
+                if not budget.spend():
+                    raise
+                budget.sleep()
+
+    # ---- hooks each provider fills in ---------------------------------------------------------
+    def _describe(self, props: Mapping[str, Any], uuid: str | None = None) -> str:
+        """How errors name the object, e.g. ``credential 'ghcr-acme' (uuid)``."""
+        raise NotImplementedError
+
+    def _create_body(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _secrets(self, props: Mapping[str, Any]) -> list[str | None]:
+        """Values to redact from any error text (the client always redacts the API key)."""
+        raise NotImplementedError
+
+    def _find_existing(
+        self, api: MigetClient, props: Mapping[str, Any], workspace: str | None
+    ) -> Mapping[str, Any] | None:
+        raise NotImplementedError
+
+    def _is_ours(self, item: Mapping[str, Any], props: Mapping[str, Any]) -> bool:
+        """Whether a found object has the fields this create asked for."""
+        raise NotImplementedError
+
+    def _name_taken(
+        self, exc: MigetError, props: Mapping[str, Any], existing: Mapping[str, Any] | None
+    ) -> MigetError:
+        raise NotImplementedError

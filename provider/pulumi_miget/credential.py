@@ -18,7 +18,6 @@ Engine facts this module is built around (see pulumi-dynamic.md):
 from __future__ import annotations
 
 import contextlib
-import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -34,13 +33,10 @@ from pulumi.dynamic import (
 )
 
 from . import rules
-from .base import MigetProvider, changed, created_during, is_unknown, with_secret_outputs
+from .base import MigetProvider, changed, is_unknown, with_secret_outputs
 from .errors import (
     MigetError,
-    NameTakenError,
     NotFoundError,
-    ServerError,
-    TransportError,
 )
 from .rules import Registry
 
@@ -56,12 +52,6 @@ API_FIELDS = ("name", "registry", "username", "token", "registry_hostname")
 INPUTS = (*API_FIELDS, "skip_validation", "workspace_id", "adopt")
 # Set by the API.
 COMPUTED = ("uuid", "created_at", "updated_at")
-
-
-def _label(props: Mapping[str, Any], uuid: str | None = None) -> str:
-    name = props.get("name")
-    label = f"credential {name!r}" if isinstance(name, str) else "credential"
-    return f"{label} ({uuid})" if uuid else label
 
 
 class ContainerRegistryCredentialProvider(MigetProvider):
@@ -98,78 +88,29 @@ class ContainerRegistryCredentialProvider(MigetProvider):
         api = self._api()
         workspace = self._workspace(props)
         if props.get("adopt"):
-            existing = self._find_by_name(api, props, workspace)
+            existing = self._find_existing(api, props, workspace)
             if existing is not None:
-                item = self._put(api, existing["uuid"], self._body(props), props, workspace)
+                item = self._put(api, existing["uuid"], self._create_body(props), props, workspace)
                 return CreateResult(item["uuid"], self._outputs(item, props, workspace))
-        item = self._post(api, props, workspace)
+        item = self._post_reconciled(api, API_PATH, props, workspace)
         return CreateResult(item["uuid"], self._outputs(item, props, workspace))
-
-    def _post(self, api: MigetClient, props: dict[str, Any], workspace: str | None) -> Any:
-        """POST, reconciling by name when the answer is lost.
-
-        After a timeout, a dropped connection or a 500/502/504 the credential may have been
-        created; posting again would fail with "name taken" (or, without the uniqueness rule,
-        make a duplicate). So look it up by name: if it is there with our fields and was created
-        during this call, it is ours; if not there, post again (urllib3's Retry budget and
-        backoff decide how often and how fast). A slow earlier attempt can still land between
-        the lookup and the next POST, which then answers "name taken": after an ambiguous
-        attempt that answer is reconciled the same way instead of being reported.
-        """
-        started = datetime.datetime.now(datetime.timezone.utc)
-        budget = api.retry_budget()
-        ambiguous = False  # an earlier attempt of this call may have created the credential
-        while True:
-            try:
-                return api.request(
-                    "POST",
-                    API_PATH,
-                    f"create {_label(props)}",
-                    body=self._body(props),
-                    workspace_id=workspace,
-                    secrets=[props.get("token")],
-                )
-            except NameTakenError as exc:
-                existing = self._find_by_name(api, props, workspace)
-                if ambiguous and existing is not None and self._is_ours(existing, props, started):
-                    return existing
-                raise self._name_taken(exc, props, existing) from None
-            except (TransportError, ServerError) as exc:
-                if isinstance(exc, ServerError) and exc.status not in (500, 502, 504):
-                    raise
-                ambiguous = True
-                try:
-                    existing = self._find_by_name(api, props, workspace)
-                except MigetError:
-                    raise exc from None  # the lookup failed too: report the create's failure
-                if existing is not None:
-                    if self._is_ours(existing, props, started):
-                        return existing
-                    raise self._name_taken(exc, props, existing) from None
-                if not budget.spend():
-                    raise
-                budget.sleep()
 
     def _name_taken(
         self, exc: MigetError, props: Mapping[str, Any], existing: Mapping[str, Any] | None
     ) -> MigetError:
         uuid = existing["uuid"] if existing else "unknown"
         return MigetError(
-            f"create {_label(props)}: the name is already taken in this workspace by credential "
-            f"{uuid}. To manage that credential from this stack, set adopt=True on the resource "
-            "(the next `pulumi up` takes it over and sets its fields and token); otherwise pick "
-            f"another name. ({exc})"
+            f"create {self._describe(props)}: the name is already taken in this workspace by "
+            f"credential {uuid}. To manage that credential from this stack, set adopt=True on "
+            "the resource (the next `pulumi up` takes it over and sets its fields and token); "
+            f"otherwise pick another name. ({exc})"
         )
 
-    @staticmethod
-    def _is_ours(
-        item: Mapping[str, Any], props: Mapping[str, Any], started: datetime.datetime
-    ) -> bool:
-        same_fields = all(
+    def _is_ours(self, item: Mapping[str, Any], props: Mapping[str, Any]) -> bool:
+        return all(
             (item.get(key) or None) == (props.get(key) or None)
             for key in ("registry", "username", "registry_hostname")
         )
-        return same_fields and created_during(item, started)
 
     # ---- read (refresh and get): one GET ------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -177,7 +118,10 @@ class ContainerRegistryCredentialProvider(MigetProvider):
         workspace = self._workspace(props)
         try:
             item = api.request(
-                "GET", f"{API_PATH}/{id_}", f"read {_label(props, id_)}", workspace_id=workspace
+                "GET",
+                f"{API_PATH}/{id_}",
+                f"read {self._describe(props, id_)}",
+                workspace_id=workspace,
             )
         except NotFoundError:
             return ReadResult("", {})  # gone: refresh drops it, the next up re-creates it
@@ -215,7 +159,7 @@ class ContainerRegistryCredentialProvider(MigetProvider):
             return api.request(
                 "PUT",
                 f"{API_PATH}/{uuid}",
-                f"update {_label(props, uuid)}",
+                f"update {self._describe(props, uuid)}",
                 body=body,
                 workspace_id=workspace,
                 secrets=[props.get("token")],
@@ -234,13 +178,20 @@ class ContainerRegistryCredentialProvider(MigetProvider):
             api.request(
                 "DELETE",
                 f"{API_PATH}/{id_}",
-                f"delete {_label(props, id_)}",
+                f"delete {self._describe(props, id_)}",
                 workspace_id=self._workspace(props),
             )
 
     # ---- helpers ------------------------------------------------------------------------------
-    @staticmethod
-    def _body(props: Mapping[str, Any]) -> dict[str, Any]:
+    def _describe(self, props: Mapping[str, Any], uuid: str | None = None) -> str:
+        name = props.get("name")
+        label = f"credential {name!r}" if isinstance(name, str) else "credential"
+        return f"{label} ({uuid})" if uuid else label
+
+    def _secrets(self, props: Mapping[str, Any]) -> list[str | None]:
+        return [props.get("token")]
+
+    def _create_body(self, props: Mapping[str, Any]) -> dict[str, Any]:
         body = {key: props[key] for key in API_FIELDS if props.get(key) is not None}
         if props.get("skip_validation"):
             body["skip_validation"] = True
@@ -271,11 +222,11 @@ class ContainerRegistryCredentialProvider(MigetProvider):
             **self._echo(props, workspace),
         }
 
-    def _find_by_name(
+    def _find_existing(
         self, api: MigetClient, props: Mapping[str, Any], workspace: str | None
     ) -> Any:
         items = api.request(
-            "GET", API_PATH, f"look up {_label(props)} by name", workspace_id=workspace
+            "GET", API_PATH, f"look up {self._describe(props)} by name", workspace_id=workspace
         )
         if isinstance(items, dict):  # tolerate {"items": [...]} envelopes
             items = items.get("items") or items.get("data") or []
