@@ -236,12 +236,13 @@ def test_latency_delays_every_api_request(api: Api, emulator: EmulatorServer) ->
 
 
 def test_latency_does_not_delay_the_control_api(emulator: EmulatorServer) -> None:
-    emulator.set_latency(1.0)
+    # 60 s of latency against a 10 s client timeout: a delayed answer would raise, with a
+    # margin no loaded machine comes near (no timed assertion).
+    emulator.set_latency(60.0)
 
-    started = time.monotonic()
-    control(emulator, "GET", "/requests")
+    response = requests.get(f"{emulator.url}/_emulator/requests", timeout=10)
 
-    assert time.monotonic() - started < 0.5
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize("body", [{"seconds": -1}, {"seconds": "1"}, {"seconds": True}, {}])

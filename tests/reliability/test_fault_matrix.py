@@ -52,9 +52,9 @@ from tests.reliability.figures import Figures
 from tests.support.constants import CREDENTIALS_PATH
 from tests.support.engine import Engine, Props, ResourceState, Secret, destroy, refresh, up
 
-FAILURE_BOUND = 2.0
-"""A persistent fault must fail the operation within this many seconds (two 0.25 s attempts,
-their lookups and no backoff sleep; the slowest case is printed in the summary)."""
+# A persistent fault must fail the operation in bounded time. That is proven without a timed
+# assertion (performance lives in benchmarks/): the exact number of requests is asserted, and
+# each one is bounded by ``miget:timeout``. The slowest failure is printed in the summary.
 PERSISTENT = 10
 """``times`` of a persistent fault: more attempts than any call makes."""
 
@@ -345,7 +345,6 @@ def test_a_persistent_fault_fails_cleanly_and_the_next_run_converges(
     with pytest.raises(grpc.RpcError) as caught:
         perform(engine, op, state)
     elapsed = time.monotonic() - started
-    assert elapsed < FAILURE_BOUND
     assert_clean_failure(caught, op, state, fault.says)
     expected = persistent_requests(fault, op)
     assert Counter(injector.settle(expected)) == expected
@@ -374,7 +373,7 @@ def test_retry_after_is_honoured(
     after = perform(engine, op, state)
     elapsed = time.monotonic() - started
 
-    assert 1.0 <= elapsed < 1.0 + FAILURE_BOUND
+    assert elapsed >= 1.0  # it waited as told (a lower bound: sleeps never end early)
     assert calls(emulator) == [(op.method, op.where, status), (op.method, op.where, op.ok)]
     found = world(emulator, after, desired(op))
     figures.add("faults", tried=1, survived=1, **found)
@@ -420,7 +419,6 @@ def test_an_unreachable_api_fails_fast_naming_the_operation(
         elapsed = time.monotonic() - started
     finally:
         provider.server.close()
-    assert elapsed < FAILURE_BOUND
     assert_clean_failure(caught, CREATE, None, "failed or was dropped")
     assert leaked(provider.server.output()) == []
     after = converge(engine, emulator, CREATE, None)
