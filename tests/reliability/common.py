@@ -34,11 +34,11 @@ TOKEN = "ghp_reliability_token_4f1c9a7e0d"
 NEW_TOKEN = "ghp_reliability_token_rotated_82d0b3"
 WRONG_KEY = "miget_live_reliability_wrong_key_5e1f"
 
-TIMEOUT = 0.25
+TIMEOUT = 0.5
 """``miget:timeout`` of the fault-injection provider (seconds per request)."""
 MAX_RETRIES = 1
 """``miget:maxRetries`` of the fault-injection provider: one failure is transient."""
-HANG = 1.0
+HANG = 2.0
 """How long an injected "read timeout" holds a request: four client timeouts, and about twice
 as long as a whole create call (two POSTs and two lookups), so a late POST lands after the call
 gave up."""

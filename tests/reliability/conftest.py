@@ -3,7 +3,7 @@
 Providers are session-scoped, one per stack config (the SDK server configures a provider once
 per blob per process, so a different config needs its own process):
 
-- ``fault_provider``: ``miget:timeout`` 0.25 s and ``miget:maxRetries`` 1, so one injected fault
+- ``fault_provider``: ``miget:timeout`` 0.5 s and ``miget:maxRetries`` 1, so one injected fault
   is transient, two are persistent, and a hung request times out fast. With one retry urllib3's
   exponential backoff never sleeps (its first retry is immediate), so no backoff knob is needed.
 - ``standard_provider``: a 5 s timeout and 2 retries, for tests where no fault is injected.

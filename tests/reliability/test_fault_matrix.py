@@ -1,6 +1,6 @@
 """The fault matrix: every injected fault against every operation, transient and persistent.
 
-Each case runs one operation through the SDK's real provider server (``miget:timeout`` 0.25 s,
+Each case runs one operation through the SDK's real provider server (``miget:timeout`` 0.5 s,
 ``miget:maxRetries`` 1) while the emulator injects a fault on that operation's request:
 
 - **transient** (the fault fires once, within the retry budget): the operation succeeds and the
@@ -382,11 +382,11 @@ def test_retry_after_is_honoured(
 def test_a_lost_post_that_lands_before_the_retry_is_adopted_not_reported_as_a_taken_name(
     engine: Engine, emulator: EmulatorServer, injector: Injector, figures: Figures
 ) -> None:
-    """The first POST is held 0.6 s (the client gives up after 0.25 s); the lookup finds
+    """The first POST is held 0.8 s (the client gives up after 0.5 s); the lookup finds
     nothing yet; the second POST is throttled for 1 s, so the third arrives after the first has
     landed and is answered "Name has already been taken". That answer is reconciled like any
     other ambiguous outcome: the credential is ours, and it is adopted."""
-    injector.inject(Fault("held", "delay", "", delay=0.6), CREATE, times=1)
+    injector.inject(Fault("held", "delay", "", delay=0.8), CREATE, times=1)
     emulator.add_fault("POST", CREDENTIALS_PATH, "status", status=429, retry_after=1)
 
     state = perform(engine, CREATE, None)

@@ -165,7 +165,7 @@ def test_no_failure_reveals_a_secret_in_its_error_or_the_process_output(
         probes.clean("an error's gRPC details", caught.value.details())
         failures += 1
 
-    fast = stack_config(emulator, timeout="0.25", maxRetries="1")
+    fast = stack_config(emulator, timeout="0.5", maxRetries="1")
     good = start_provider(fast)
     wrong = start_provider({**fast, "miget:apiKey": Secret(WRONG_KEY)})
     try:
