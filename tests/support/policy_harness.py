@@ -54,6 +54,8 @@ from pulumi.runtime import proto
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
+from tests.support.engine import SECRET_SIG, SIG_KEY, UNKNOWN_WIRE, Secret, plain
+
 __all__ = [
     "APP_TYPE",
     "PACK_DIR",
@@ -86,11 +88,9 @@ __all__ = [
 REPO: Final = Path(__file__).resolve().parents[2]
 PACK_DIR: Final = REPO / "examples" / "policy-pack"
 
-# Wire form of secrets and unknowns (sdk/go/common/resource/plugin/rpc.go, KeepSecrets and
-# KeepUnknowns are both true for every analyzer call).
-SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
-SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"
-UNKNOWN_STRING: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+# Wire form of unknowns (sdk/go/common/resource/plugin/rpc.go; KeepSecrets and KeepUnknowns are
+# both true for every analyzer call). Secrets use the engine harness's Secret and signatures.
+UNKNOWN_STRING: Final = UNKNOWN_WIRE
 UNKNOWN_BOOL: Final = "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"
 
 APP_TYPE: Final = "pulumi-python:dynamic/miget:App"
@@ -108,13 +108,6 @@ _LEVELS: Final = {name: value for value, name in _LEVEL_NAMES.items()}
 
 # ---------------------------------------------------------------------------------------------
 # Values on the wire
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A secret value in a fixture (encoded as the engine's secret envelope)."""
-
-    value: Any
 
 
 def _wire(value: Any) -> Any:
@@ -150,16 +143,6 @@ def decode(struct: struct_pb2.Struct) -> dict[str, Any]:
     """A ``Struct`` → Python values, secret envelopes as :class:`Secret`."""
     result: dict[str, Any] = _unwire(json_format.MessageToDict(struct))
     return result
-
-
-def _reveal(value: Any) -> Any:
-    if isinstance(value, Secret):
-        return _reveal(value.value)
-    if isinstance(value, dict):
-        return {k: _reveal(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_reveal(v) for v in value]
-    return value
 
 
 def strip_internal_keys(struct: struct_pb2.Struct) -> struct_pb2.Struct:
@@ -708,9 +691,9 @@ def _dynamic_check(news: struct_pb2.Struct) -> struct_pb2.Struct:
     """
     values = decode(news)
     secret_keys = {k for k, v in values.items() if isinstance(v, Secret)}
-    plain = _reveal(values)
-    provider: ResourceProvider = dill.loads(base64.b64decode(plain["__provider"]))
-    result = provider.check({}, plain)
+    revealed = plain(values)
+    provider: ResourceProvider = dill.loads(base64.b64decode(revealed["__provider"]))
+    result = provider.check({}, revealed)
     inputs = dict(result.inputs)
     inputs["__provider"] = values["__provider"]
     return encode({k: Secret(v) if k in secret_keys else v for k, v in inputs.items()})
