@@ -9,7 +9,6 @@ the same-key rule and ``additional_secret_outputs``). Every test asserts the HTT
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import dill
@@ -19,7 +18,8 @@ import pytest
 from pulumi_miget.app import APP_TYPE, AppProvider
 from pulumi_miget.emulator import EmulatorServer
 from pulumi_miget.emulator.store import hash_value
-from tests.emulator.helpers import Api
+from tests.contract.common import WRONG_KEY, stack_config
+from tests.emulator.helpers import Api, calls
 from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
 from tests.support.engine import (
     DIFF_NONE,
@@ -44,14 +44,6 @@ RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
 OTHER_RESOURCE_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 DB_URL = "postgres://app:contract-secret-value@db/app"
 NEW_DB_URL = "postgres://app:contract-rotated-value@db/app"
-WRONG_KEY = "miget_live_wrong_key_that_must_never_leak"
-
-
-def stack_config(emulator: EmulatorServer, api_key: str | None = API_KEY) -> dict[str, Any]:
-    config: dict[str, Any] = {"miget:apiUrl": emulator.api_url}
-    if api_key is not None:
-        config["miget:apiKey"] = Secret(api_key)
-    return config
 
 
 def news(credential_id: Any = None, blob: str = BLOB, **changes: Any) -> dict[str, Any]:
@@ -70,36 +62,14 @@ def news(credential_id: Any = None, blob: str = BLOB, **changes: Any) -> dict[st
     return {key: value for key, value in props.items() if value is not None}
 
 
-def http(emulator: EmulatorServer) -> list[tuple[str, str]]:
-    return [(entry["method"], entry["path"]) for entry in emulator.requests_log()]
-
-
 def item(uuid: str) -> str:
     return f"{APPS}/{uuid}"
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[ProviderServer]:
-    with ProviderServer() as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def configured(server: ProviderServer, emulator_server: EmulatorServer) -> tuple[Engine, Any]:
-    engine = Engine(server, APP_TYPE)
-    return engine, engine.configure(stack_config(emulator_server))
-
-
-@pytest.fixture
-def engine(configured: tuple[Engine, Any], emulator: EmulatorServer) -> Engine:
-    engine = configured[0]
-    engine.calls.clear()
-    return engine
-
-
-@pytest.fixture
-def api(emulator: EmulatorServer) -> Api:
-    return Api(emulator.url)
+def resource_type() -> str:
+    """What the ``engine`` fixture (tests/contract/conftest.py) registers."""
+    return APP_TYPE
 
 
 @pytest.fixture
@@ -138,7 +108,7 @@ def test_check_fills_defaults_keeps_env_secret_and_makes_no_http(
         "builder": "auto",
     }
     assert inputs["env"] == Secret({"DATABASE_URL": DB_URL, "LOG_LEVEL": "info"})
-    assert http(emulator) == []
+    assert calls(emulator) == []
 
 
 @pytest.mark.parametrize(
@@ -165,7 +135,7 @@ def test_check_failure_names_the_property_and_makes_no_http(
     assert [p for p, _ in caught.value.failures] == [prop]
     assert DB_URL not in str(caught.value)
     assert [method for method, _ in engine.calls] == ["Check"]
-    assert http(emulator) == []
+    assert calls(emulator) == []
 
 
 def test_preview_lets_an_unknown_credential_and_env_value_through(
@@ -179,7 +149,7 @@ def test_preview_lets_an_unknown_credential_and_env_value_through(
     assert inputs["env"] == Secret({"DATABASE_URL": UNKNOWN})
     assert up(engine, "pv", props, None, ASO, preview=True) == ("create", None)
     assert {method for method, _ in engine.calls} == {"Check"}
-    assert http(emulator) == []
+    assert calls(emulator) == []
 
 
 # ---- Diff ---------------------------------------------------------------------------------------
@@ -191,7 +161,7 @@ def test_diff_of_unchanged_inputs_is_no_change(
     inputs, _ = engine.check("api", created.inputs, news(created.outputs["credential_id"]))
     diff = engine.diff("api", created, inputs)
     assert diff.changes == DIFF_NONE and list(diff.replaces) == []
-    assert http(emulator) == []
+    assert calls(emulator) == []
 
 
 def test_a_provider_blob_only_change_is_a_same_step(
@@ -204,7 +174,7 @@ def test_a_provider_blob_only_change_is_a_same_step(
     assert op == "same" and same is not None
     assert same.outputs["__provider"] == BLOB  # a Same step keeps the old outputs
     assert same.outputs["env"] == Secret({"DATABASE_URL": DB_URL, "LOG_LEVEL": "info"})
-    assert http(emulator) == []
+    assert calls(emulator) == []
 
 
 def test_diff_in_preview_counts_an_unknown_credential_as_an_update(
@@ -213,7 +183,7 @@ def test_diff_in_preview_counts_an_unknown_credential_as_an_update(
     inputs, _ = engine.check("api", created.inputs, news(UNKNOWN), preview=True)
     diff = engine.diff("api", created, inputs, preview=True)
     assert diff.changes == DIFF_SOME and list(diff.replaces) == []
-    assert http(emulator) == []
+    assert calls(emulator) == []
 
 
 @pytest.mark.parametrize(
@@ -252,7 +222,7 @@ def test_create_is_one_post_with_env_secret_in_the_outputs(
 ) -> None:
     op, state = up(engine, "api", news(credential), None, ASO)
     assert op == "create" and state is not None
-    assert http(emulator) == [("POST", APPS)]
+    assert calls(emulator) == [("POST", APPS)]
     outs = state.outputs
     assert outs["uuid"] == state.id
     assert outs["name"] == "acme-api" and outs["app_name"].startswith("acme-api-")
@@ -270,7 +240,7 @@ def test_a_replace_with_the_same_seed_deletes_the_old_app_first(
     props = news(created.outputs["credential_id"], resource_id=OTHER_RESOURCE_ID)
     op, state = up(engine, "api", props, created, ASO)
     assert op == "replace" and state is not None
-    assert http(emulator) == [("DELETE", item(created.id)), ("POST", APPS)]
+    assert calls(emulator) == [("DELETE", item(created.id)), ("POST", APPS)]
     assert state.outputs["resource_id"] == OTHER_RESOURCE_ID
     assert state.outputs["service_name"] == "acme-api"
 
@@ -281,7 +251,7 @@ def test_a_renamed_app_is_created_before_the_old_one_is_deleted(
     props = news(created.outputs["credential_id"], name="acme-web")
     op, state = up(engine, "api", props, created, ASO)
     assert op == "replace" and state is not None
-    assert http(emulator) == [("POST", APPS), ("DELETE", item(created.id))]
+    assert calls(emulator) == [("POST", APPS), ("DELETE", item(created.id))]
 
 
 # ---- Read ---------------------------------------------------------------------------------------
@@ -293,7 +263,7 @@ def test_refresh_is_one_get_with_env_carried_over_and_secret(
     api.request("PUT", item(created.id), json={"label": "Changed elsewhere"})
     emulator.clear_log()
     fresh = refresh(engine, created)
-    assert http(emulator) == [("GET", item(created.id))]
+    assert calls(emulator) == [("GET", item(created.id))]
     assert fresh is not None and fresh.id == created.id
     assert fresh.outputs["label"] == fresh.inputs["label"] == "Changed elsewhere"
     assert fresh.outputs["env"] == Secret({"DATABASE_URL": DB_URL, "LOG_LEVEL": "info"})
@@ -317,7 +287,7 @@ def test_get_reads_an_existing_app_by_id_without_state(
     engine: Engine, created: ResourceState, emulator: EmulatorServer
 ) -> None:
     new_id, outputs, inputs = engine.get_read("got", created.id, {"__provider": BLOB})
-    assert http(emulator) == [("GET", item(created.id))]
+    assert calls(emulator) == [("GET", item(created.id))]
     assert new_id == created.id
     assert outputs["name"] == "acme-api" and outputs["image_url"] == "ghcr.io/acme/api"
     assert outputs.get("env") is None  # the API never returns variables
@@ -334,7 +304,7 @@ def test_a_credential_swap_is_one_deployment_put(
     emulator.clear_log()
     op, updated = up(engine, "api", news(other), created, ASO)
     assert op == "update" and updated is not None
-    assert http(emulator) == [("PUT", f"{item(created.id)}/deployment")]
+    assert calls(emulator) == [("PUT", f"{item(created.id)}/deployment")]
     assert (
         "deployment_config_attributes.container_registry_credential_id"
         in (emulator.requests_log()[0]["fields"])
@@ -349,7 +319,7 @@ def test_an_env_rotation_is_one_vars_put_and_stays_secret(
     env = Secret({"DATABASE_URL": NEW_DB_URL, "LOG_LEVEL": "info"})
     op, updated = up(engine, "api", news(created.outputs["credential_id"], env=env), created, ASO)
     assert op == "update" and updated is not None
-    assert http(emulator) == [("PUT", f"{item(created.id)}/vars")]
+    assert calls(emulator) == [("PUT", f"{item(created.id)}/vars")]
     assert updated.outputs["env"] == env
     assert updated.outputs["__provider"] == BLOB
     record = emulator.emulator.store.get_app(DEFAULT_WORKSPACE_ID, created.id)

@@ -13,7 +13,6 @@ their own, because the SDK server configures a provider once per blob per proces
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import dill
@@ -23,7 +22,8 @@ import pytest
 from pulumi_miget.credential import CREDENTIAL_TYPE, ContainerRegistryCredentialProvider
 from pulumi_miget.emulator import EmulatorServer
 from pulumi_miget.emulator.store import hash_token
-from tests.emulator.helpers import Api
+from tests.contract.common import WRONG_KEY, stack_config
+from tests.emulator.helpers import Api, calls
 from tests.support.constants import (
     API_KEY,
     CREDENTIALS_PATH,
@@ -49,16 +49,7 @@ ASO = ("token",)  # what ContainerRegistryCredential registers as additional_sec
 BLOB = provider_blob(ContainerRegistryCredentialProvider())
 TOKEN = "ghp_contract_registry_token_0001"
 NEW_TOKEN = "ghp_contract_registry_token_0002"
-WRONG_KEY = "miget_live_wrong_key_that_must_never_leak"
 REJECTED_TOKEN = "invalid_registry_token_that_must_never_leak"
-
-
-def stack_config(emulator: EmulatorServer, api_key: str | None = API_KEY) -> dict[str, Any]:
-    """The stack config the engine hands the default pulumi-python provider."""
-    config: dict[str, Any] = {"miget:apiUrl": emulator.api_url, "proj:unrelated": "x"}
-    if api_key is not None:
-        config["miget:apiKey"] = Secret(api_key)
-    return config
 
 
 def news(blob: str = BLOB, **changes: Any) -> dict[str, Any]:
@@ -74,36 +65,14 @@ def news(blob: str = BLOB, **changes: Any) -> dict[str, Any]:
     return {key: value for key, value in props.items() if value is not None}
 
 
-def http(emulator: EmulatorServer) -> list[tuple[str, str]]:
-    return [(entry["method"], entry["path"]) for entry in emulator.requests_log()]
-
-
 def item(uuid: str) -> str:
     return f"{CREDENTIALS_PATH}/{uuid}"
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[ProviderServer]:
-    with ProviderServer() as srv:  # pulumi_miget imports from the venv, as in a user's project
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def configured(server: ProviderServer, emulator_server: EmulatorServer) -> tuple[Engine, Any]:
-    engine = Engine(server, CREDENTIAL_TYPE)
-    return engine, engine.configure(stack_config(emulator_server))
-
-
-@pytest.fixture
-def engine(configured: tuple[Engine, Any], emulator: EmulatorServer) -> Engine:
-    engine = configured[0]
-    engine.calls.clear()
-    return engine
-
-
-@pytest.fixture
-def api(emulator: EmulatorServer) -> Api:
-    return Api(emulator.url)
+def resource_type() -> str:
+    """What the ``engine`` fixture (tests/contract/conftest.py) registers."""
+    return CREDENTIAL_TYPE
 
 
 @pytest.fixture
@@ -137,7 +106,7 @@ def test_check_returns_valid_inputs_with_the_token_still_secret_and_no_http(
     assert inputs == news(skip_validation=False)
     assert inputs["token"] == Secret(TOKEN)  # stripped on the wire, re-annotated by the engine
     assert inputs["__provider"] == BLOB
-    assert http(emulator) == []
+    assert calls(emulator) == []
 
 
 @pytest.mark.parametrize(
@@ -165,7 +134,7 @@ def test_check_failure_names_the_property_and_makes_no_http(
     assert [p for p, _ in caught.value.failures] == [prop]
     assert TOKEN not in str(caught.value)  # reasons never quote the token
     assert [method for method, _ in engine.calls] == ["Check"]
-    assert http(emulator) == []
+    assert calls(emulator) == []
 
 
 def test_check_in_preview_lets_unknown_values_through(
@@ -177,7 +146,7 @@ def test_check_in_preview_lets_unknown_values_through(
     assert failures == []
     assert inputs["registry_hostname"] is UNKNOWN
     assert inputs["token"] == Secret(UNKNOWN)
-    assert http(emulator) == []
+    assert calls(emulator) == []
 
 
 # ---- Diff ---------------------------------------------------------------------------------------
@@ -188,7 +157,7 @@ def test_diff_of_unchanged_inputs_is_no_change(
 ) -> None:
     diff = engine.diff("cred", created, news())
     assert diff.changes == DIFF_NONE and list(diff.replaces) == []
-    assert http(emulator) == []
+    assert calls(emulator) == []
 
 
 def test_a_provider_blob_only_change_is_no_diff(
@@ -204,7 +173,7 @@ def test_a_provider_blob_only_change_is_no_diff(
     op, same = up(engine, "cred", news(other_blob), created, ASO)
     assert op == "same" and same is not None
     assert same.outputs["__provider"] == BLOB  # a Same step keeps the old outputs
-    assert http(emulator) == []
+    assert calls(emulator) == []
 
 
 @pytest.mark.parametrize(
@@ -223,7 +192,7 @@ def test_diff_of_an_api_field_is_an_in_place_update(
     diff = engine.diff("cred", created, news(**changes))
     assert diff.changes == DIFF_SOME
     assert list(diff.replaces) == []
-    assert http(emulator) == []
+    assert calls(emulator) == []
 
 
 def test_diff_of_the_workspace_is_a_create_before_delete_replacement(
@@ -242,7 +211,7 @@ def test_diff_in_preview_counts_unknowns_as_changes(
     assert update.changes == DIFF_SOME and list(update.replaces) == []
     replace = engine.diff("cred", created, news(workspace_id=UNKNOWN), preview=True)
     assert replace.changes == DIFF_SOME and list(replace.replaces) == ["workspace_id"]
-    assert http(emulator) == []
+    assert calls(emulator) == []
 
 
 def test_preview_sends_only_check_and_diff_and_no_http(
@@ -251,7 +220,7 @@ def test_preview_sends_only_check_and_diff_and_no_http(
     assert up(engine, "new", news(name="other"), None, ASO, preview=True) == ("create", None)
     assert up(engine, "cred", news(name="x"), created, ASO, preview=True) == ("update", None)
     assert {method for method, _ in engine.calls} == {"Check", "Diff"}
-    assert http(emulator) == []
+    assert calls(emulator) == []
 
 
 # ---- Create -------------------------------------------------------------------------------------
@@ -262,7 +231,7 @@ def test_create_is_one_post_echoing_the_inputs_with_the_token_secret(
 ) -> None:
     op, state = up(engine, "cred", news(), None, ASO)
     assert op == "create" and state is not None
-    assert http(emulator) == [("POST", CREDENTIALS_PATH)]
+    assert calls(emulator) == [("POST", CREDENTIALS_PATH)]
     outs = state.outputs
     assert outs["uuid"] == state.id
     assert (outs["name"], outs["registry"], outs["username"]) == ("ghcr-acme", "github", "acme-bot")
@@ -283,7 +252,7 @@ def test_refresh_is_one_get_returning_live_fields_as_inputs_with_the_token_carri
     assert api.put(created.id, {"username": "changed-elsewhere"}).status_code == 200
     emulator.clear_log()
     fresh = refresh(engine, created)
-    assert http(emulator) == [("GET", item(created.id))]
+    assert calls(emulator) == [("GET", item(created.id))]
     assert fresh is not None and fresh.id == created.id
     assert fresh.outputs["username"] == "changed-elsewhere"
     assert fresh.inputs["username"] == "changed-elsewhere"
@@ -310,7 +279,7 @@ def test_get_reads_an_existing_credential_by_id_without_state(
     existing = api.create(name="made-elsewhere", registry="quay", username="robot")
     emulator.clear_log()
     new_id, outputs, inputs = engine.get_read("got", existing["uuid"], {"__provider": BLOB})
-    assert http(emulator) == [("GET", item(existing["uuid"]))]
+    assert calls(emulator) == [("GET", item(existing["uuid"]))]
     assert new_id == existing["uuid"]
     assert (outputs["name"], outputs["registry"]) == ("made-elsewhere", "quay")
     assert outputs["uuid"] == existing["uuid"]
@@ -336,7 +305,7 @@ def test_update_is_one_put_that_keeps_the_id_and_the_token_secret(
 ) -> None:
     op, updated = up(engine, "cred", news(name="ghcr-renamed"), created, ASO)
     assert op == "update" and updated is not None
-    assert http(emulator) == [("PUT", item(created.id))]
+    assert calls(emulator) == [("PUT", item(created.id))]
     assert emulator.requests_log()[0]["fields"] == ["name"]  # only what changed
     assert updated.id == created.id
     assert updated.outputs["name"] == "ghcr-renamed"
@@ -349,7 +318,7 @@ def test_token_rotation_is_one_put_and_the_new_token_is_secret(
 ) -> None:
     op, rotated = up(engine, "cred", news(token=Secret(NEW_TOKEN)), created, ASO)
     assert op == "update" and rotated is not None
-    assert http(emulator) == [("PUT", item(created.id))]
+    assert calls(emulator) == [("PUT", item(created.id))]
     assert emulator.requests_log()[0]["fields"] == ["token"]
     assert rotated.outputs["token"] == Secret(NEW_TOKEN)
     record = emulator.emulator.store.get(DEFAULT_WORKSPACE_ID, created.id)
@@ -363,7 +332,7 @@ def test_delete_is_one_delete_and_an_already_deleted_credential_is_fine(
     engine: Engine, created: ResourceState, emulator: EmulatorServer, api: Api
 ) -> None:
     destroy(engine, created)
-    assert http(emulator) == [("DELETE", item(created.id))]
+    assert calls(emulator) == [("DELETE", item(created.id))]
     assert api.get(created.id).status_code == 404
     emulator.clear_log()
     destroy(engine, created)  # 404 counts as done: no error
@@ -425,4 +394,4 @@ def test_a_missing_api_key_names_the_config_key_and_the_variable(
             engine.create("cred", inputs, ASO)
     details = caught.value.details()
     assert "miget:apiKey" in details and "MIGET_API_KEY" in details
-    assert http(emulator) == []
+    assert calls(emulator) == []

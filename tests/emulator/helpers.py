@@ -7,11 +7,14 @@ only ``create`` (for setting up a test) checks the answer itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from tests.support.constants import API_KEY, CREDENTIALS_PATH
+
+if TYPE_CHECKING:
+    from pulumi_miget.emulator import EmulatorServer
 
 TIMEOUT = 10.0
 ENTITY_FIELDS = {
@@ -35,6 +38,11 @@ def github_credential(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def calls(emulator: EmulatorServer) -> list[tuple[str, str]]:
+    """Every request in the emulator's log since it was last cleared: (method, path)."""
+    return [(entry["method"], entry["path"]) for entry in emulator.requests_log()]
 
 
 @dataclass(frozen=True)

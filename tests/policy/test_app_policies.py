@@ -10,23 +10,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pulumi
 import pytest
-from pulumi_policy import (
-    PolicyCustomTimeouts,
-    PolicyResourceOptions,
-    ResourceValidationArgs,
-)
-from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
+from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
 
 from pulumi_miget import App, ContainerRegistryCredential, Registry
 from pulumi_miget import policies as p
+from tests.policy.common import PROJECT, resource_args, run, run_in_pack, token
 from tests.support import policy_harness as h
 
-PROJECT = "acme-platform"
 TOKEN = "ghp_never-in-a-policy-message-0123"
 DB_URL = "postgres://app:policy-secret-value@db/app"
 CONFIG = {f"{PROJECT}:registryToken": TOKEN, f"{PROJECT}:databaseUrl": DB_URL}
@@ -55,44 +51,8 @@ APP_PROPS: dict[str, Any] = {
 # Unit tests of the validate functions
 
 
-def rargs(
-    props: Mapping[str, Any],
-    *,
-    type_: str = p.APP_TYPE,
-    config: Mapping[str, Any] | None = None,
-    tags: Mapping[str, str] | None = None,
-    secret_outputs: Sequence[str] = ("env",),
-) -> ResourceValidationArgs:
-    opts = PolicyResourceOptions(
-        False, [], None, [], PolicyCustomTimeouts(0, 0, 0), list(secret_outputs)
-    )
-    return ResourceValidationArgs(
-        type_,
-        unknown_checking_proxy(dict(props)),
-        f"urn:pulumi:dev::miget::{type_}::api",
-        "api",
-        opts,
-        None,
-        config,
-        tags,
-    )
-
-
-def run(validate: Callable[[Any, Any], None], args: Any) -> list[str]:
-    found: list[str] = []
-    validate(args, lambda message, urn=None: found.append(message))
-    return found
-
-
-@pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
-    monkeypatch.delenv("PULUMI_CONFIG", raising=False)
-
-    def set_stack(name: str) -> None:
-        monkeypatch.setattr(pulumi, "get_stack", lambda: name)
-
-    set_stack("dev")
-    return set_stack
+rargs = partial(resource_args, type_=p.APP_TYPE, name="api", secret_outputs=("env",))
+"""Validation args of an App ``api`` whose class marks env secret."""
 
 
 def test_env_secret_passes_when_the_class_marks_env_secret() -> None:
@@ -170,10 +130,6 @@ def test_tag_pinned_reports_a_broken_config(stack: Callable[[str], None]) -> Non
 # Real programs through the pack process
 
 
-def token() -> pulumi.Output[str]:
-    return pulumi.Config().require_secret("registryToken")
-
-
 def credential() -> ContainerRegistryCredential:
     return ContainerRegistryCredential(
         "ghcr", name="ghcr-acme", registry=Registry.GITHUB, username="acme-bot", token=token()
@@ -238,26 +194,7 @@ def plain_env_program() -> None:
 def run_program(
     pack: h.PolicyPack, program: Callable[[], object], *, preview: bool = False
 ) -> h.EngineRun:
-    captured = h.capture(
-        program,
-        stack=pack.stack,
-        project=PROJECT,
-        preview=preview,
-        config=CONFIG,
-        secret_config=SECRET_CONFIG,
-    )
-    result = pack.run(captured)
-    assert result.remediations == []
-    for secret in (TOKEN, DB_URL):
-        assert not any(secret in d.message for d in result.diagnostics)
-    return result
-
-
-@pytest.fixture(scope="module")
-def prod_pack() -> Iterator[h.PolicyPack]:
-    with h.PolicyPack(stack="prod", project=PROJECT) as pack:
-        pack.configure()
-        yield pack
+    return run_in_pack(pack, program, CONFIG, preview=preview)
 
 
 def test_what_the_sdk_sends_for_the_real_app() -> None:

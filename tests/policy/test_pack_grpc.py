@@ -10,16 +10,15 @@ import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pulumi
 import pytest
 from pulumi.runtime import proto
 
 from pulumi_miget import ContainerRegistryCredential, Registry
 from pulumi_miget import policies as p
 from pulumi_miget.rules import REGISTRIES
+from tests.policy.common import PROJECT, run_in_pack, token
 from tests.support import policy_harness as h
 
-PROJECT = "acme-platform"
 TOKEN = "ghp_never-in-a-message-0123456789"
 CONFIG = {f"{PROJECT}:registryToken": TOKEN}
 SECRET_CONFIG = [f"{PROJECT}:registryToken"]
@@ -37,10 +36,6 @@ HOSTNAME, SKIP, NAMING, BY_REF, TOKEN_SECRET, ALLOWED = (
 
 # ---------------------------------------------------------------------------------------------
 # Programs
-
-
-def token() -> pulumi.Output[str]:
-    return pulumi.Config().require_secret("registryToken")
 
 
 def compliant_program() -> None:
@@ -93,30 +88,12 @@ def unsafe_program() -> None:
 def run_program(
     pack: h.PolicyPack, program: Callable[[], object], *, preview: bool = False
 ) -> h.EngineRun:
-    captured = h.capture(
-        program,
-        stack=pack.stack,
-        project=PROJECT,
-        preview=preview,
-        config=CONFIG,
-        secret_config=SECRET_CONFIG,
-    )
-    result = pack.run(captured)
-    assert result.remediations == []  # no remediation policies: nothing may rewrite inputs
-    assert not any(TOKEN in d.message for d in result.diagnostics)
-    return result
+    return run_in_pack(pack, program, CONFIG, preview=preview)
 
 
 @pytest.fixture(scope="module")
 def dev_pack() -> Iterator[h.PolicyPack]:
     with h.PolicyPack(stack="dev", project=PROJECT) as pack:
-        pack.configure()
-        yield pack
-
-
-@pytest.fixture(scope="module")
-def prod_pack() -> Iterator[h.PolicyPack]:
-    with h.PolicyPack(stack="prod", project=PROJECT) as pack:
         pack.configure()
         yield pack
 

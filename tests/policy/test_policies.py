@@ -9,17 +9,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
-import pulumi
 import pytest
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyCustomTimeouts,
     PolicyResource,
-    PolicyResourceOptions,
-    ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
@@ -33,6 +30,7 @@ from pulumi_policy.proxy import (
 
 from pulumi_miget import policies as p
 from pulumi_miget.rules import REGISTRIES, check_credential
+from tests.policy.common import opts, resource_args, run
 
 CRED = p.CREDENTIAL_TYPE
 TOKEN = "ghp_do-not-print-me-0123456789"
@@ -44,37 +42,8 @@ BASE: dict[str, Any] = {
 }
 
 
-def opts(secret_outputs: Sequence[str] = ("token",)) -> PolicyResourceOptions:
-    return PolicyResourceOptions(
-        False, [], None, [], PolicyCustomTimeouts(0, 0, 0), list(secret_outputs)
-    )
-
-
-def rargs(
-    props: Mapping[str, Any],
-    *,
-    name: str = "ghcr",
-    type_: str = CRED,
-    config: Mapping[str, Any] | None = None,
-    tags: Mapping[str, str] | None = None,
-    secret_outputs: Sequence[str] = ("token",),
-) -> ResourceValidationArgs:
-    return ResourceValidationArgs(
-        type_,
-        unknown_checking_proxy(dict(props)),
-        f"urn:pulumi:dev::miget::{type_}::{name}",
-        name,
-        opts(secret_outputs),
-        None,
-        config,
-        tags,
-    )
-
-
-def run(validate: Callable[[Any, Any], None], args: Any) -> list[str]:
-    found: list[str] = []
-    validate(args, lambda message, urn=None: found.append(message))
-    return found
+rargs = partial(resource_args, type_=CRED, name="ghcr", secret_outputs=("token",))
+"""Validation args of a credential ``ghcr`` whose class marks the token secret."""
 
 
 def run_stack(
@@ -86,18 +55,6 @@ def run_stack(
         lambda message, urn=None: found.append((message, urn)),
     )
     return found
-
-
-@pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
-    """Set the stack name the policy runtime would take from PULUMI_STACK."""
-    monkeypatch.delenv("PULUMI_CONFIG", raising=False)
-
-    def set_stack(name: str) -> None:
-        monkeypatch.setattr(pulumi, "get_stack", lambda: name)
-
-    set_stack("dev")
-    return set_stack
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,17 +17,17 @@ from pulumi_miget import App, ContainerRegistryCredential, Registry
 from pulumi_miget.app import APP_TYPE, AppProvider
 from pulumi_miget.credential import CREDENTIAL_TYPE
 from pulumi_miget.emulator import EmulatorServer
-from tests.emulator.helpers import Api
-from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID
+from tests.emulator.helpers import Api, calls
+from tests.programs.common import sent
+from tests.support.constants import DEFAULT_WORKSPACE_ID
 from tests.support.engine import (
     UNKNOWN,
     CheckFailed,
     ProviderServer,
     Secret,
-    from_struct,
     provider_blob,
 )
-from tests.support.program import ProgramResult, Stack, run_program
+from tests.support.program import Stack, run_program
 
 APPS = "/api/v1/apps"
 TOKEN = "ghp_app_program_registry_token"
@@ -37,20 +37,6 @@ RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
 BLOB = provider_blob(AppProvider())
 # Mock URNs carry the root stack's type as a parent prefix.
 CREDENTIAL_URN_SUFFIX = "$pulumi-python:dynamic/miget:ContainerRegistryCredential::ghcr"
-
-
-@pytest.fixture
-def stack(emulator: EmulatorServer) -> Stack:
-    return Stack(config={"miget:apiKey": Secret(API_KEY), "miget:apiUrl": emulator.api_url})
-
-
-def sent(result: ProgramResult, name: str) -> dict[str, Any]:
-    """The inputs the SDK registered for ``name``, decoded (secrets as Secret)."""
-    return from_struct(result.registration(name).object)
-
-
-def methods(emulator: EmulatorServer) -> list[tuple[str, str]]:
-    return [(entry["method"], entry["path"]) for entry in emulator.requests_log()]
 
 
 def app_args(**overrides: Any) -> dict[str, Any]:
@@ -154,7 +140,7 @@ def test_a_program_creates_the_credential_then_the_app(
     seen: dict[str, Any] = {}
     result = run_program(credential_and_app(seen), stack, server)
     assert result.ops == {"ghcr": "create", "api": "create"}
-    assert methods(emulator) == [
+    assert calls(emulator) == [
         ("POST", "/api/v1/container_registry_credentials"),
         ("POST", APPS),
     ]
@@ -235,7 +221,7 @@ def test_a_check_failure_stops_the_program_naming_the_property(
     assert DB_URL not in str(caught.value)
     # The credential may have been created before the app was checked; the app was not.
     assert "api" not in stack.resources
-    assert all(path != APPS for _, path in methods(emulator))
+    assert all(path != APPS for _, path in calls(emulator))
 
 
 def test_get_reads_an_existing_app(

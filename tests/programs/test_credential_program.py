@@ -17,8 +17,8 @@ from pulumi_miget import CREDENTIAL_TYPE, ContainerRegistryCredential, Registry
 from pulumi_miget.credential import ContainerRegistryCredentialProvider
 from pulumi_miget.emulator import EmulatorServer
 from tests.emulator.helpers import Api
+from tests.programs.common import sent
 from tests.support.constants import (
-    API_KEY,
     CREDENTIALS_PATH,
     DEFAULT_WORKSPACE_ID,
     OTHER_WORKSPACE_ID,
@@ -28,10 +28,9 @@ from tests.support.engine import (
     CheckFailed,
     ProviderServer,
     Secret,
-    from_struct,
     provider_blob,
 )
-from tests.support.program import ProgramResult, Stack, run_program
+from tests.support.program import Stack, run_program
 
 TOKEN = "ghp_program_registry_token"
 BLOB = provider_blob(ContainerRegistryCredentialProvider())
@@ -40,16 +39,6 @@ HOSTNAMES = {
     Registry.AZURE: "acme.azurecr.io",
     Registry.GENERIC: "registry.example.com:5000",
 }
-
-
-@pytest.fixture
-def stack(emulator: EmulatorServer) -> Stack:
-    return Stack(config={"miget:apiKey": Secret(API_KEY), "miget:apiUrl": emulator.api_url})
-
-
-def sent(result: ProgramResult, name: str) -> dict[str, Any]:
-    """The inputs the SDK registered for ``name``, decoded (secrets as Secret)."""
-    return from_struct(result.registration(name).object)
 
 
 def methods(emulator: EmulatorServer) -> list[str]:

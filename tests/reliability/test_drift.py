@@ -45,11 +45,6 @@ def engine(standard_provider: Provider, emulator: EmulatorServer) -> Engine:
     return standard_provider.engine
 
 
-@pytest.fixture
-def api(emulator: EmulatorServer) -> Api:
-    return Api(emulator.url)
-
-
 def created(engine: Engine, emulator: EmulatorServer, props: Props) -> ResourceState:
     op, state = up(engine, "cred", props, None, ASO)
     assert op == "create" and state is not None

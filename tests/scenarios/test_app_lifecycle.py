@@ -9,7 +9,6 @@ directly.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -19,9 +18,10 @@ import pytest
 from pulumi_miget import App, ContainerRegistryCredential, Registry
 from pulumi_miget.emulator import EmulatorServer
 from pulumi_miget.emulator.store import hash_token, hash_value
-from tests.emulator.helpers import Api
+from tests.emulator.helpers import Api, calls
+from tests.scenarios.common import WRITES, refresh_stack
 from tests.support.constants import API_KEY, CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
-from tests.support.engine import ProviderServer, Secret, refresh
+from tests.support.engine import ProviderServer, Secret
 from tests.support.program import ProgramResult, Stack, destroy_stack, engine_factory, run_program
 
 APPS = "/api/v1/apps"
@@ -32,23 +32,6 @@ NEW_DB_URL = "postgres://app:scenario-secret-two@db/app"
 PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
 OTHER_PROJECT_ID = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
 RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
-WRITES = ("POST", "PUT", "PATCH", "DELETE")
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ProviderServer]:
-    with ProviderServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def stack(emulator: EmulatorServer) -> Stack:
-    return Stack(config={"miget:apiKey": Secret(API_KEY), "miget:apiUrl": emulator.api_url})
-
-
-@pytest.fixture
-def api(emulator: EmulatorServer) -> Api:
-    return Api(emulator.url)
 
 
 def program(
@@ -84,10 +67,6 @@ def program(
         pulumi.export("app_name", app.app_name)
 
     return body
-
-
-def calls(emulator: EmulatorServer) -> list[tuple[str, str]]:
-    return [(entry["method"], entry["path"]) for entry in emulator.requests_log()]
 
 
 def writes(emulator: EmulatorServer) -> list[tuple[str, str, list[str]]]:
@@ -261,14 +240,7 @@ def test_env_rotation_then_refresh_after_an_out_of_band_delete(
 
     # Deleted in the dashboard: refresh drops it, the next up creates it again.
     assert api.request("DELETE", f"{APPS}/{uuid}").status_code == 204
-    emulator.clear_log()
-    engines = engine_factory(server, stack.config, "proj", "dev")
-    for name, state in list(stack.resources.items()):
-        fresh = refresh(engines(state.type), state)
-        if fresh is None:
-            del stack.resources[name]
-        else:
-            stack.resources[name] = fresh
+    refresh_stack(stack, server, emulator)
     assert set(stack.resources) == {"ghcr"}
     again = up(stack, server, emulator, env={"DATABASE_URL": NEW_DB_URL, "LOG_LEVEL": "info"})
     assert again.ops == {"ghcr": "same", "api": "create"}

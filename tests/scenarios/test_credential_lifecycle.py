@@ -11,7 +11,6 @@ so "one PUT with only the token" is asserted directly.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -21,35 +20,18 @@ import pytest
 from pulumi_miget import ContainerRegistryCredential, Registry
 from pulumi_miget.emulator import EmulatorServer
 from pulumi_miget.emulator.store import hash_token
-from tests.emulator.helpers import Api
+from tests.emulator.helpers import Api, calls
+from tests.scenarios.common import WRITES, refresh_stack
 from tests.support.constants import (
-    API_KEY,
     CREDENTIALS_PATH,
     DEFAULT_WORKSPACE_ID,
     OTHER_WORKSPACE_ID,
 )
-from tests.support.engine import ProviderServer, Secret, refresh
-from tests.support.program import Stack, destroy_stack, engine_factory, run_program
+from tests.support.engine import ProviderServer, Secret
+from tests.support.program import Stack, destroy_stack, run_program
 
 TOKEN = "ghp_scenario_token_one"
 ROTATED = "ghp_scenario_token_two"
-WRITES = ("POST", "PUT", "PATCH", "DELETE")
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ProviderServer]:
-    with ProviderServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def stack(emulator: EmulatorServer) -> Stack:
-    return Stack(config={"miget:apiKey": Secret(API_KEY), "miget:apiUrl": emulator.api_url})
-
-
-@pytest.fixture
-def api(emulator: EmulatorServer) -> Api:
-    return Api(emulator.url)
 
 
 def program(**overrides: Any) -> Any:
@@ -70,11 +52,6 @@ def program(**overrides: Any) -> Any:
     return body
 
 
-def calls(emulator: EmulatorServer) -> list[tuple[str, str]]:
-    """Every API request since the log was last cleared: (method, path)."""
-    return [(entry["method"], entry["path"]) for entry in emulator.requests_log()]
-
-
 def writes(emulator: EmulatorServer) -> list[tuple[str, str, str, list[str]]]:
     """The API writes since the log was last cleared: (method, path, workspace, body fields)."""
     return [
@@ -92,19 +69,6 @@ def up(stack: Stack, server: ProviderServer, emulator: EmulatorServer, **overrid
     """``pulumi up`` with a fresh request log, so each step's calls are its own."""
     emulator.clear_log()
     return run_program(program(**overrides), stack, server)
-
-
-def refresh_stack(stack: Stack, server: ProviderServer, emulator: EmulatorServer) -> None:
-    """``pulumi refresh`` (without running the program): Read every resource in the stack,
-    keep what comes back, drop what is gone."""
-    emulator.clear_log()
-    engines = engine_factory(server, stack.config, "proj", "dev")
-    for name, state in list(stack.resources.items()):
-        fresh = refresh(engines(state.type), state)
-        if fresh is None:
-            del stack.resources[name]
-        else:
-            stack.resources[name] = fresh
 
 
 def test_create_noop_rename_rotate_then_destroy_from_a_new_process(

@@ -18,22 +18,15 @@ from pulumi_miget.app import AppProvider
 from pulumi_miget.emulator import EmulatorServer
 from pulumi_miget.emulator.store import hash_value
 from pulumi_miget.errors import ConfigurationError, MigetError
-from tests.emulator.helpers import Api
+from tests.emulator.helpers import Api, calls
 from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
+from tests.unit.common import configured
 
 APPS = "/api/v1/apps"
 PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
 RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
 OTHER_RESOURCE_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 SECRET = "postgres://app:unit-secret-value@db/app"
-
-
-def make_provider(emulator: EmulatorServer, **config: str) -> AppProvider:
-    provider = AppProvider()
-    values = {"miget:apiKey": API_KEY, "miget:apiUrl": emulator.api_url, "miget:maxRetries": "2"}
-    values.update(config)
-    provider.configure(ConfigureRequest(Config(values, "proj")))
-    return provider
 
 
 def inputs(**changes: Any) -> dict[str, Any]:
@@ -51,22 +44,13 @@ def inputs(**changes: Any) -> dict[str, Any]:
     return {k: v for k, v in base.items() if v is not None}
 
 
-def calls(emulator: EmulatorServer) -> list[tuple[str, str]]:
-    return [(entry["method"], entry["path"]) for entry in emulator.requests_log()]
-
-
 def fields(emulator: EmulatorServer) -> list[list[str]]:
     return [entry["fields"] for entry in emulator.requests_log()]
 
 
 @pytest.fixture
 def provider(emulator: EmulatorServer) -> AppProvider:
-    return make_provider(emulator)
-
-
-@pytest.fixture
-def api(emulator: EmulatorServer) -> Api:
-    return Api(emulator.url)
+    return configured(AppProvider(), emulator)
 
 
 @pytest.fixture
@@ -239,7 +223,7 @@ def test_diff_replaces_what_the_api_cannot_change(
 
 
 def test_diff_treats_the_configured_workspace_as_the_default(emulator) -> None:
-    provider = make_provider(emulator, **{"miget:workspaceId": OTHER_WORKSPACE_ID})
+    provider = configured(AppProvider(), emulator, **{"miget:workspaceId": OTHER_WORKSPACE_ID})
     assert provider.diff("u", olds(workspace_id=OTHER_WORKSPACE_ID), inputs()).changes is False
 
 
@@ -529,7 +513,7 @@ def test_a_missing_api_key_fails_the_first_api_call_naming_key_and_variable(monk
 
 
 def test_a_wrong_api_key_is_one_clear_401(emulator) -> None:
-    provider = make_provider(emulator, **{"miget:apiKey": "miget_live_wrong"})
+    provider = configured(AppProvider(), emulator, **{"miget:apiKey": "miget_live_wrong"})
     with pytest.raises(MigetError, match="HTTP 401") as err:
         provider.create(inputs(env={"DB": SECRET}))
     assert "miget_live_wrong" not in str(err.value) and SECRET not in str(err.value)

@@ -15,18 +15,12 @@ from pulumi.output import Unknown
 from pulumi_miget.credential import ContainerRegistryCredentialProvider
 from pulumi_miget.emulator import EmulatorServer
 from pulumi_miget.errors import ConfigurationError, MigetError
-from tests.support.constants import API_KEY, OTHER_WORKSPACE_ID
+from tests.emulator.helpers import calls
+from tests.support.constants import OTHER_WORKSPACE_ID
+from tests.unit.common import configured
 
 PATH = "/api/v1/container_registry_credentials"
 TOKEN = "ghp_unit_test_token_value"
-
-
-def make_provider(emulator: EmulatorServer, **config: str) -> ContainerRegistryCredentialProvider:
-    provider = ContainerRegistryCredentialProvider()
-    values = {"miget:apiKey": API_KEY, "miget:apiUrl": emulator.api_url, "miget:maxRetries": "2"}
-    values.update(config)
-    provider.configure(ConfigureRequest(Config(values, "proj")))
-    return provider
 
 
 def inputs(**changes: Any) -> dict[str, Any]:
@@ -35,13 +29,9 @@ def inputs(**changes: Any) -> dict[str, Any]:
     return {k: v for k, v in base.items() if v is not None}
 
 
-def calls(emulator: EmulatorServer) -> list[tuple[str, str]]:
-    return [(entry["method"], entry["path"]) for entry in emulator.requests_log()]
-
-
 @pytest.fixture
 def provider(emulator: EmulatorServer) -> ContainerRegistryCredentialProvider:
-    return make_provider(emulator)
+    return configured(ContainerRegistryCredentialProvider(), emulator)
 
 
 # ---- check --------------------------------------------------------------------------------------
@@ -93,7 +83,9 @@ def test_diff_replaces_when_the_workspace_changes(provider) -> None:
 
 
 def test_diff_treats_the_configured_workspace_as_the_default(emulator) -> None:
-    provider = make_provider(emulator, **{"miget:workspaceId": OTHER_WORKSPACE_ID})
+    provider = configured(
+        ContainerRegistryCredentialProvider(), emulator, **{"miget:workspaceId": OTHER_WORKSPACE_ID}
+    )
     result = provider.diff("u", olds(workspace_id=OTHER_WORKSPACE_ID), inputs())
     assert result.changes is False
 
@@ -227,7 +219,9 @@ def test_a_missing_api_key_fails_the_first_api_call_naming_key_and_variable(monk
 
 
 def test_a_wrong_api_key_is_one_clear_401(emulator) -> None:
-    provider = make_provider(emulator, **{"miget:apiKey": "miget_live_wrong"})
+    provider = configured(
+        ContainerRegistryCredentialProvider(), emulator, **{"miget:apiKey": "miget_live_wrong"}
+    )
     with pytest.raises(MigetError, match="HTTP 401") as err:
         provider.create(inputs())
     assert "miget_live_wrong" not in str(err.value)

@@ -1,0 +1,13 @@
+"""What the program tests of ContainerRegistryCredential and App share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.engine import from_struct
+from tests.support.program import ProgramResult
+
+
+def sent(result: ProgramResult, name: str) -> dict[str, Any]:
+    """The inputs the SDK registered for ``name``, decoded (secrets as Secret)."""
+    return from_struct(result.registration(name).object)
