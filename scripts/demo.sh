@@ -12,8 +12,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PULUMI_VERSION=${PULUMI_VERSION:-3.272.0}
 PULUMI_INSTALL_URL=${PULUMI_INSTALL_URL:-https://get.pulumi.com}
 CLI_DIR=${PULUMI_CLI_DIR:-"$ROOT/.pulumi-cli"}
-DEMO_DIR="$ROOT/.demo"
-PYTHON="$ROOT/.venv/bin/python"
+DEMO_DIR=${DEMO_DIR:-"$ROOT/.demo"}
+PYTHON=${DEMO_PYTHON:-"$ROOT/.venv/bin/python"}
 API_KEY=miget_live_emulator_local_key
 
 say() { printf '\n==> %s\n' "$*"; }

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "scripts" / "demo.sh"
@@ -42,6 +43,55 @@ def test_demo_offline_without_the_cli_stops_at_once_saying_how_to_install_it(
     assert "could not download the Pulumi CLI" in result.stderr
     assert "curl -fsSL https://get.pulumi.com | sh -s -- --version 3.272.0" in result.stderr
     assert not (tmp_path / "cli" / "bin" / "pulumi").exists()
+
+
+FAKE_PULUMI = """#!/usr/bin/env bash
+# Stands in for the Pulumi CLI: records each call; on `config set miget:apiUrl URL` it proves
+# the emulator is already serving there, with the key the demo uses.
+echo "$*" >> "$FAKE_PULUMI_LOG"
+if [ "$1 $2 $3" = "config set miget:apiUrl" ]; then
+  curl -fsS -H "Authorization: Bearer miget_live_emulator_local_key" \\
+    "$4/container_registry_credentials" >> "$FAKE_PULUMI_LOG" || exit 3
+fi
+"""
+
+
+def test_demo_starts_the_emulator_drives_the_cli_in_order_and_stops_it(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "pulumi"
+    fake.write_text(FAKE_PULUMI)
+    fake.chmod(0o755)
+    log = tmp_path / "pulumi.log"
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "FAKE_PULUMI_LOG": str(log),
+        "DEMO_DIR": str(tmp_path / "demo"),
+        "DEMO_PYTHON": sys.executable,
+    }
+    result = subprocess.run(
+        ["bash", str(DEMO)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = log.read_text().splitlines()
+    url = calls[1].split()[-1]
+    assert url.startswith("http://127.0.0.1:") and url.endswith("/api/v1")
+    assert calls == [
+        "stack select --create demo",
+        f"config set miget:apiUrl {url}",
+        "[]",  # the emulator answered the list call: it was up before any Pulumi command ran
+        "config set --secret miget:apiKey miget_live_emulator_local_key",
+        "config set --secret ghcrToken ghp_demo_token_not_real",
+        "up --yes --skip-preview",
+        "stack output",
+        "destroy --yes",
+        "stack rm --yes demo",
+    ]
+    assert (tmp_path / "demo" / "state").is_dir()  # the local file backend lives there
+    assert "Done: emulator stopped, stack removed." in result.stdout
+    with pytest.raises(requests.ConnectionError):  # the emulator is stopped afterwards
+        requests.get(url, timeout=5)
 
 
 @pytest.mark.cli

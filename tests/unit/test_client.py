@@ -57,6 +57,8 @@ def canned() -> Iterator[Canned]:
     script = Canned()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the real API (the emulator closes)
+
         def log_message(self, *args: Any) -> None:  # keep test output clean
             pass
 
@@ -67,6 +69,7 @@ def canned() -> Iterator[Canned]:
                 {
                     "method": self.command,
                     "path": self.path,
+                    "client_port": self.client_address[1],
                     "headers": dict(self.headers),
                     "body": json.loads(raw) if raw else None,
                 }
@@ -121,6 +124,20 @@ def test_a_per_request_workspace_wins_and_none_means_no_header(canned: Canned) -
     first, second = canned.received
     assert first["headers"]["X-Workspace-Id"] == "00000000-0000-4000-8000-0000000000a3"
     assert "X-Workspace-Id" not in second["headers"]
+
+
+def test_requests_from_one_thread_reuse_one_connection(canned: Canned) -> None:
+    for _ in range(3):
+        canned.reply(200, [])
+    client = client_for(canned.url)
+    client.request("GET", PATH, "list")
+    client.request("GET", PATH, "list")
+    worker = threading.Thread(target=client.request, args=("GET", PATH, "list"))
+    worker.start()
+    worker.join()
+    first, second, other_thread = (sent["client_port"] for sent in canned.received)
+    assert first == second  # keep-alive: the same TCP connection
+    assert other_thread != first  # each thread has its own session and connection
 
 
 def test_one_keep_alive_session_per_thread(canned: Canned) -> None:
