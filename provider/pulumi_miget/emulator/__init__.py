@@ -13,8 +13,9 @@ Needs Flask (the ``emulator`` extra). ``import pulumi_miget`` never imports this
 
 from __future__ import annotations
 
-from pulumi_miget.emulator.app import Emulator, EmulatorServer, create_app, emulator_of
+from pulumi_miget.emulator.app import Emulator, create_app, emulator_of
 from pulumi_miget.emulator.faults import Fault, FaultSpecError
+from pulumi_miget.emulator.server import EmulatorServer
 from pulumi_miget.emulator.store import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID, Store, Tenancy
 
 __all__ = [

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from types import FrameType
 
-from pulumi_miget.emulator.app import EmulatorServer
+from pulumi_miget.emulator.server import EmulatorServer
 from pulumi_miget.emulator.store import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID
 
 ENV_API_KEYS = "MIGET_EMULATOR_API_KEYS"

@@ -2,9 +2,10 @@
 
 Scope: apps deployed with ``deployment_method = "container_registry"`` (a pre-built image pulled
 with a container registry credential). Other deployment methods answer 422 (the emulator does not
-implement them). Same conventions as the credential endpoints (``app.py``): authentication and
-workspace resolution first, workspace-scoped storage, ``{"error": ...}`` bodies, the redacted
-request log. Behaviour the docs do not state is marked **[INF]**.
+implement them). Same conventions as the credential endpoints (``credentials.py``):
+authentication and workspace resolution first (``app.py``), workspace-scoped storage,
+``{"error": ...}`` bodies, the redacted request log. Behaviour the docs do not state is marked
+**[INF]**.
 
 Routes (``/api/v1``):
 
@@ -58,7 +59,7 @@ Checks, in order (the first failing step answers):
 Other inferred choices: ``ram_size`` defaults to 128 MiB and ``cpu_size`` to 0.25 cores;
 ``project_id`` and ``resource_id`` must be UUIDs but are **not** checked for existence (the
 emulator has no projects or resources); the region and the resource name are derived, not looked
-up. A credential that an app still uses cannot be deleted: see ``app.py``.
+up. A credential that an app still uses cannot be deleted: see ``credentials.py``.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify
 
 from pulumi_miget.app_rules import DEFAULT_TAG, check_app
-from pulumi_miget.emulator.app import ApiError, _emulator, _json_object
+from pulumi_miget.emulator.app import ApiError, current_emulator, json_object
 from pulumi_miget.emulator.store import AppRecord, DuplicateNameError, Store, hash_value
 from pulumi_miget.rules import is_uuid
 
@@ -145,7 +146,7 @@ def list_applications() -> Response:
 
 
 def create_application() -> tuple[Response, int]:
-    body = _json_object(require_json_type=True)
+    body = json_object(require_json_type=True)
     config = body.get("deployment_config")
     config = config if config is not None else {}
     problems = _type_problems(body)
@@ -207,7 +208,7 @@ def show_application(app_id: str) -> Response:
 
 def update_application(app_id: str) -> Response:
     aid = _app_id(app_id)
-    body = _json_object(require_json_type=True)
+    body = json_object(require_json_type=True)
     params = {key: body[key] for key in APP_UPDATE_FIELDS if key in body}
     problems = [
         f"{key} is empty" for key in ("label", "builder") if key in params and not params[key]
@@ -230,7 +231,7 @@ def update_application(app_id: str) -> Response:
 
 def update_deployment(app_id: str) -> Response:
     aid = _app_id(app_id)
-    body = _json_object(require_json_type=True)
+    body = json_object(require_json_type=True)
     method = body.get("deployment_method")
     attributes = body.get("deployment_config_attributes")
     attributes = {} if attributes is None else attributes
@@ -325,7 +326,7 @@ def delete_variable(app_id: str) -> Response:
 
 
 def _store() -> Store:
-    return _emulator().store
+    return current_emulator().store
 
 
 def _suffix() -> str:
@@ -426,7 +427,7 @@ def _credential_reference(raw: object, errors: list[str]) -> str | None:
 
 
 def _variable_body(*, with_value: bool) -> tuple[str, str | None]:
-    body = _json_object(require_json_type=True)
+    body = json_object(require_json_type=True)
     problems = []
     key = body.get("key")
     if key is None:
