@@ -190,14 +190,9 @@ class AppProvider(MigetProvider):
     def _find_existing(
         self, api: MigetClient, props: Mapping[str, Any], workspace: str | None
     ) -> Any:
-        items = api.request(
-            "GET",
-            API_PATH,
-            f"look up {self._describe(props)} by service name",
-            workspace_id=workspace,
+        items = api.list(
+            API_PATH, f"look up {self._describe(props)} by service name", workspace_id=workspace
         )
-        if isinstance(items, dict):  # tolerate {"items": [...]} envelopes
-            items = items.get("items") or items.get("data") or []
         return next((i for i in items if i.get("service_name") == props.get("name")), None)
 
     # ---- read (refresh and get): one GET ------------------------------------------------------
@@ -320,14 +315,7 @@ class AppProvider(MigetProvider):
 
     # ---- delete: one DELETE, 404 counts as done -----------------------------------------------
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        api = self._api()
-        with contextlib.suppress(NotFoundError):
-            api.request(
-                "DELETE",
-                f"{API_PATH}/{id_}",
-                f"delete {self._describe(props, id_)}",
-                workspace_id=self._workspace(props),
-            )
+        self._delete(f"{API_PATH}/{id_}", props, id_)
 
     # ---- helpers ------------------------------------------------------------------------------
     def _describe(self, props: Mapping[str, Any], uuid: str | None = None) -> str:

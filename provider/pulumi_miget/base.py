@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,14 @@ import pulumi
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 
-from .errors import ConfigurationError, MigetError, NameTakenError, ServerError, TransportError
+from .errors import (
+    ConfigurationError,
+    MigetError,
+    NameTakenError,
+    NotFoundError,
+    ServerError,
+    TransportError,
+)
 from .settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -111,6 +119,18 @@ class MigetProvider(ResourceProvider):
         if own is not None:
             return own
         return self._settings.workspace_id if self._settings else None
+
+    # ---- delete: one DELETE, 404 counts as done ----------------------------------------------
+    def _delete(self, path: str, props: Mapping[str, Any], uuid: str) -> None:
+        # Already gone (deleted by hand, or a retried DELETE whose first answer was lost): the
+        # goal of a delete is met.
+        with contextlib.suppress(NotFoundError):
+            self._api().request(
+                "DELETE",
+                path,
+                f"delete {self._describe(props, uuid)}",
+                workspace_id=self._workspace(props),
+            )
 
     # ---- create: one POST, reconciled when its answer is lost ---------------------------------
     def _post_reconciled(

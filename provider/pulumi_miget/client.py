@@ -245,6 +245,16 @@ class MigetClient:
                 f"{operation}: HTTP {response.status_code} with a body that is not JSON"
             ) from None
 
+    def list(self, path: str, operation: str, *, workspace_id: str | None = None) -> list[Any]:
+        """GET a collection: a bare array, or one wrapped in ``{"data": [...]}`` or
+        ``{"items": [...]}`` (the docs disagree on the envelope; no pagination is documented)."""
+        body = self.request("GET", path, operation, workspace_id=workspace_id)
+        if isinstance(body, dict):
+            body = body.get("items") or body.get("data") or []
+        if not isinstance(body, list):
+            raise MigetError(f"{operation}: expected a JSON array, got {type(body).__name__}")
+        return body
+
     def close(self) -> None:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is not None:

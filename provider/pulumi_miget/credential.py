@@ -17,7 +17,6 @@ Engine facts this module is built around (see pulumi-dynamic.md):
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -172,15 +171,7 @@ class ContainerRegistryCredentialProvider(MigetProvider):
 
     # ---- delete: one DELETE, 404 counts as done -----------------------------------------------
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        api = self._api()
-        # 404 means already gone: the goal of a delete is met.
-        with contextlib.suppress(NotFoundError):
-            api.request(
-                "DELETE",
-                f"{API_PATH}/{id_}",
-                f"delete {self._describe(props, id_)}",
-                workspace_id=self._workspace(props),
-            )
+        self._delete(f"{API_PATH}/{id_}", props, id_)
 
     # ---- helpers ------------------------------------------------------------------------------
     def _describe(self, props: Mapping[str, Any], uuid: str | None = None) -> str:
@@ -225,11 +216,9 @@ class ContainerRegistryCredentialProvider(MigetProvider):
     def _find_existing(
         self, api: MigetClient, props: Mapping[str, Any], workspace: str | None
     ) -> Any:
-        items = api.request(
-            "GET", API_PATH, f"look up {self._describe(props)} by name", workspace_id=workspace
+        items = api.list(
+            API_PATH, f"look up {self._describe(props)} by name", workspace_id=workspace
         )
-        if isinstance(items, dict):  # tolerate {"items": [...]} envelopes
-            items = items.get("items") or items.get("data") or []
         return next((i for i in items if i.get("name") == props.get("name")), None)
 
 

@@ -24,6 +24,7 @@ from pulumi_miget.errors import (
     AuthenticationError,
     BadRequestError,
     ForbiddenError,
+    MigetError,
     NameTakenError,
     NotFoundError,
     RateLimitedError,
@@ -166,6 +167,20 @@ def test_bare_and_data_enveloped_entities_are_both_accepted(canned: Canned, body
         "uuid": "u1",
         "name": "x",
     }
+
+
+@pytest.mark.parametrize(
+    "body", [[{"uuid": "u1"}], {"data": [{"uuid": "u1"}]}, {"items": [{"uuid": "u1"}]}]
+)
+def test_a_list_accepts_the_bare_and_both_enveloped_shapes(canned: Canned, body: Any) -> None:
+    canned.reply(200, body)
+    assert client_for(canned.url).list(PATH, "list") == [{"uuid": "u1"}]
+
+
+def test_a_list_that_is_not_an_array_is_a_clear_error(canned: Canned) -> None:
+    canned.reply(200, "surprise")
+    with pytest.raises(MigetError, match="list credentials: expected a JSON array, got str"):
+        client_for(canned.url).list(PATH, "list credentials")
 
 
 def test_a_204_returns_none(canned: Canned) -> None:
