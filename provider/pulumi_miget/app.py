@@ -125,6 +125,8 @@ def _number(value: Any) -> Any:
 class AppProvider(MigetProvider):
     """CRUD for ``/apps`` with the ``container_registry`` deployment method."""
 
+    kind = "app"
+
     # ---- check: defaults, normalisation and every rule, before any HTTP call ------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = {key: news[key] for key in INPUTS if news.get(key) is not None}
@@ -197,16 +199,9 @@ class AppProvider(MigetProvider):
 
     # ---- read (refresh and get): one GET ------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        api = self._api()
         workspace = self._workspace(props)
-        try:
-            item = api.request(
-                "GET",
-                f"{API_PATH}/{id_}",
-                f"read {self._describe(props, id_)}",
-                workspace_id=workspace,
-            )
-        except NotFoundError:
+        item = self._get_or_none(f"{API_PATH}/{id_}", props, id_)
+        if item is None:
             return ReadResult("", {})  # gone: refresh drops it, the next up re-creates it
         outs = self._outputs(item, props, workspace)
         inputs = {
@@ -227,7 +222,7 @@ class AppProvider(MigetProvider):
             if news.get(key) is not None and news.get(key) != olds.get(key)
         }
         if app_body:
-            item = self._put(api, f"{API_PATH}/{id_}", app_body, news, id_, workspace)
+            item = self._put(f"{API_PATH}/{id_}", app_body, news, id_, workspace)
         changed = [key for key in DEPLOYMENT_FIELDS if news.get(key) != olds.get(key)]
         if changed:
             attributes: dict[str, Any] = {"image_url": news.get("image_url")}
@@ -239,37 +234,13 @@ class AppProvider(MigetProvider):
                 "deployment_method": DEPLOYMENT_METHOD,
                 "deployment_config_attributes": attributes,
             }
-            item = self._put(api, f"{API_PATH}/{id_}/deployment", body, news, id_, workspace)
+            item = self._put(f"{API_PATH}/{id_}/deployment", body, news, id_, workspace)
         self._sync_variables(
             api, id_, olds.get("env") or {}, news.get("env") or {}, news, workspace
         )
         if item is None:  # only variables changed: the app entity itself is as it was
             return UpdateResult({**self._strip(olds), **self._echo(news, workspace)})
         return UpdateResult(self._outputs(item, news, workspace))
-
-    def _put(
-        self,
-        api: MigetClient,
-        path: str,
-        body: dict[str, Any],
-        props: Mapping[str, Any],
-        uuid: str,
-        workspace: str | None,
-    ) -> Any:
-        try:
-            return api.request(
-                "PUT",
-                path,
-                f"update {self._describe(props, uuid)}",
-                body=body,
-                workspace_id=workspace,
-                secrets=self._secrets(props),
-            )
-        except NotFoundError as exc:
-            raise MigetError(
-                f"{exc}. The app was deleted outside Pulumi: run `pulumi refresh` and then "
-                "`pulumi up` to create it again."
-            ) from None
 
     def _sync_variables(
         self,
@@ -318,11 +289,6 @@ class AppProvider(MigetProvider):
         self._delete(f"{API_PATH}/{id_}", props, id_)
 
     # ---- helpers ------------------------------------------------------------------------------
-    def _describe(self, props: Mapping[str, Any], uuid: str | None = None) -> str:
-        name = props.get("name")
-        label = f"app {name!r}" if isinstance(name, str) else "app"
-        return f"{label} ({uuid})" if uuid else label
-
     def _secrets(self, props: Mapping[str, Any]) -> list[str | None]:
         env = props.get("env")
         if not isinstance(env, Mapping):

@@ -6,6 +6,8 @@
 - **Settings** come from ``configure()`` — the stack config the engine sends — never from the
   pickle. A configuration error is kept and raised by the first call that needs the API, so
   ``check`` and ``diff`` still work without a key (``pulumi preview`` of a new stack).
+- **404 has one meaning per verb**: a GET answers "gone" (refresh drops the object), a PUT
+  says "deleted outside Pulumi, refresh first", a DELETE counts as done.
 - **Lost creates.** ``_post_reconciled`` is the one place that decides what to do when the
   answer to a POST is lost; each provider says how to find its object and recognise it.
 - **The HTTP stack** (``requests``) is imported only when the provider is configured, inside the
@@ -17,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
@@ -80,6 +82,7 @@ class MigetProvider(ResourceProvider):
     """Base of the Miget resource providers: empty pickled state, settings from configure()."""
 
     serialize_as_secret_always = False
+    kind: ClassVar[str]  # "credential", "app": how messages name the object
 
     def __init__(self) -> None:
         super().__init__()
@@ -119,6 +122,42 @@ class MigetProvider(ResourceProvider):
         if own is not None:
             return own
         return self._settings.workspace_id if self._settings else None
+
+    # ---- read and update: one GET, one PUT -----------------------------------------------------
+    def _get_or_none(self, path: str, props: Mapping[str, Any], uuid: str) -> Any:
+        """The object, or None when the API says it is gone (404)."""
+        try:
+            return self._api().request(
+                "GET",
+                path,
+                f"read {self._describe(props, uuid)}",
+                workspace_id=self._workspace(props),
+            )
+        except NotFoundError:
+            return None
+
+    def _put(
+        self,
+        path: str,
+        body: dict[str, Any],
+        props: Mapping[str, Any],
+        uuid: str,
+        workspace: str | None,
+    ) -> Any:
+        try:
+            return self._api().request(
+                "PUT",
+                path,
+                f"update {self._describe(props, uuid)}",
+                body=body,
+                workspace_id=workspace,
+                secrets=self._secrets(props),
+            )
+        except NotFoundError as exc:
+            raise MigetError(
+                f"{exc}. The {self.kind} was deleted outside Pulumi: run `pulumi refresh` and "
+                "then `pulumi up` to create it again."
+            ) from None
 
     # ---- delete: one DELETE, 404 counts as done ----------------------------------------------
     def _delete(self, path: str, props: Mapping[str, Any], uuid: str) -> None:
@@ -188,7 +227,9 @@ class MigetProvider(ResourceProvider):
     # ---- hooks each provider fills in ---------------------------------------------------------
     def _describe(self, props: Mapping[str, Any], uuid: str | None = None) -> str:
         """How errors name the object, e.g. ``credential 'ghcr-acme' (uuid)``."""
-        raise NotImplementedError
+        name = props.get("name")
+        label = f"{self.kind} {name!r}" if isinstance(name, str) else self.kind
+        return f"{label} ({uuid})" if uuid else label
 
     def _create_body(self, props: Mapping[str, Any]) -> dict[str, Any]:
         raise NotImplementedError

@@ -2,7 +2,8 @@
 
 Read top to bottom: the property names, the provider (check → diff → create → read → update →
 delete), and the resource class programs instantiate. What every Miget provider shares —
-pickling, ``configure()``, the client — lives in ``base.py``.
+pickling, ``configure()``, the client, the one-request GET/PUT/DELETE helpers and
+lost-create reconciliation — lives in ``base.py``.
 
 Engine facts this module is built around (see pulumi-dynamic.md):
 
@@ -35,7 +36,6 @@ from . import rules
 from .base import MigetProvider, changed, is_unknown, with_secret_outputs
 from .errors import (
     MigetError,
-    NotFoundError,
 )
 from .rules import Registry
 
@@ -55,6 +55,8 @@ COMPUTED = ("uuid", "created_at", "updated_at")
 
 class ContainerRegistryCredentialProvider(MigetProvider):
     """CRUD for ``/container_registry_credentials`` (one HTTP round trip per operation)."""
+
+    kind = "credential"
 
     # ---- check: every rule, before any HTTP call ---------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -89,7 +91,9 @@ class ContainerRegistryCredentialProvider(MigetProvider):
         if props.get("adopt"):
             existing = self._find_existing(api, props, workspace)
             if existing is not None:
-                item = self._put(api, existing["uuid"], self._create_body(props), props, workspace)
+                uuid = existing["uuid"]
+                body = self._create_body(props)
+                item = self._put(f"{API_PATH}/{uuid}", body, props, uuid, workspace)
                 return CreateResult(item["uuid"], self._outputs(item, props, workspace))
         item = self._post_reconciled(api, API_PATH, props, workspace)
         return CreateResult(item["uuid"], self._outputs(item, props, workspace))
@@ -113,16 +117,9 @@ class ContainerRegistryCredentialProvider(MigetProvider):
 
     # ---- read (refresh and get): one GET ------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        api = self._api()
         workspace = self._workspace(props)
-        try:
-            item = api.request(
-                "GET",
-                f"{API_PATH}/{id_}",
-                f"read {self._describe(props, id_)}",
-                workspace_id=workspace,
-            )
-        except NotFoundError:
+        item = self._get_or_none(f"{API_PATH}/{id_}", props, id_)
+        if item is None:
             return ReadResult("", {})  # gone: refresh drops it, the next up re-creates it
         outs = self._outputs(item, props, workspace)
         inputs = {
@@ -136,49 +133,20 @@ class ContainerRegistryCredentialProvider(MigetProvider):
 
     # ---- update: one PUT with only the changed fields -----------------------------------------
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        api = self._api()
         workspace = olds.get("workspace_id") or self._workspace(news)
         body = {key: news.get(key) for key in API_FIELDS if news.get(key) != olds.get(key)}
         if not body:  # only skip_validation/adopt changed: nothing to send
             return UpdateResult({**olds, **self._echo(news, workspace)})
         if news.get("skip_validation"):
             body["skip_validation"] = True
-        item = self._put(api, id_, body, news, workspace)
+        item = self._put(f"{API_PATH}/{id_}", body, news, id_, workspace)
         return UpdateResult(self._outputs(item, news, workspace))
-
-    def _put(
-        self,
-        api: MigetClient,
-        uuid: str,
-        body: dict[str, Any],
-        props: Mapping[str, Any],
-        workspace: str | None,
-    ) -> Any:
-        try:
-            return api.request(
-                "PUT",
-                f"{API_PATH}/{uuid}",
-                f"update {self._describe(props, uuid)}",
-                body=body,
-                workspace_id=workspace,
-                secrets=[props.get("token")],
-            )
-        except NotFoundError as exc:
-            raise MigetError(
-                f"{exc}. The credential was deleted outside Pulumi: run `pulumi refresh` and "
-                "then `pulumi up` to create it again."
-            ) from None
 
     # ---- delete: one DELETE, 404 counts as done -----------------------------------------------
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self._delete(f"{API_PATH}/{id_}", props, id_)
 
     # ---- helpers ------------------------------------------------------------------------------
-    def _describe(self, props: Mapping[str, Any], uuid: str | None = None) -> str:
-        name = props.get("name")
-        label = f"credential {name!r}" if isinstance(name, str) else "credential"
-        return f"{label} ({uuid})" if uuid else label
-
     def _secrets(self, props: Mapping[str, Any]) -> list[str | None]:
         return [props.get("token")]
 
