@@ -15,7 +15,7 @@ import requests
 from pulumi.dynamic import ResourceProvider
 
 from pulumi_miget.credential import CREDENTIAL_TYPE
-from pulumi_miget.emulator import DEFAULT_API_KEY, EmulatorServer
+from pulumi_miget.emulator import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID, EmulatorServer
 from tests.support.engine import Engine, ProviderServer, Secret, provider_blob
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -133,7 +133,11 @@ def closes_connections(api_url: str) -> bool:
 
 def stack_config(server: EmulatorServer) -> dict[str, Any]:
     """The stack config the engine sends to the default pulumi-python provider."""
-    return {"miget:apiUrl": server.api_url, "miget:apiKey": Secret(DEFAULT_API_KEY)}
+    return {
+        "miget:apiUrl": server.api_url,
+        "miget:apiKey": Secret(DEFAULT_API_KEY),
+        "miget:workspaceId": DEFAULT_WORKSPACE_ID,
+    }
 
 
 @contextmanager

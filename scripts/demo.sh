@@ -61,6 +61,9 @@ for _ in $(seq 1 100); do
 done
 [ -n "${API_URL:-}" ] || { cat "$DEMO_DIR/emulator.log" >&2; echo "emulator did not start" >&2; exit 1; }
 echo "emulator: $API_URL"
+# Every stack names its workspace (the emulator prints its default one, as the dashboard URL shows
+# a real one): without it Miget would use whichever workspace the key's user last opened.
+WORKSPACE_ID=$(grep -o 'Default workspace: [0-9a-f-]*' "$DEMO_DIR/emulator.log" | head -n 1 | cut -d' ' -f3)
 
 export PULUMI_BACKEND_URL="file://$DEMO_DIR/state"
 export PULUMI_CONFIG_PASSPHRASE=demo-passphrase
@@ -70,6 +73,7 @@ cd "$ROOT/examples/quickstart"
 say "pulumi up (quickstart) against the emulator"
 pulumi stack select --create demo
 pulumi config set miget:apiUrl "$API_URL"
+pulumi config set miget:workspaceId "$WORKSPACE_ID"
 pulumi config set --secret miget:apiKey "$API_KEY"
 pulumi config set --secret ghcrToken ghp_demo_token_not_real
 pulumi up --yes --skip-preview

@@ -9,7 +9,12 @@ import pytest
 
 from pulumi_miget.emulator import EmulatorServer
 from tests.emulator.helpers import Api
-from tests.support.constants import API_KEY, OTHER_WORKSPACE_ID, THIRD_WORKSPACE_ID
+from tests.support.constants import (
+    API_KEY,
+    DEFAULT_WORKSPACE_ID,
+    OTHER_WORKSPACE_ID,
+    THIRD_WORKSPACE_ID,
+)
 from tests.support.engine import ProviderServer, Secret
 from tests.support.program import Stack
 
@@ -51,4 +56,10 @@ def server() -> Iterator[ProviderServer]:
 def stack(emulator: EmulatorServer) -> Stack:
     """An empty stack (tests/support/program.py) whose config points the provider at the
     (reset) emulator, with the API key set as a secret (``pulumi config set --secret``)."""
-    return Stack(config={"miget:apiKey": Secret(API_KEY), "miget:apiUrl": emulator.api_url})
+    return Stack(
+        config={
+            "miget:apiKey": Secret(API_KEY),
+            "miget:apiUrl": emulator.api_url,
+            "miget:workspaceId": DEFAULT_WORKSPACE_ID,
+        }
+    )

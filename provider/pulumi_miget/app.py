@@ -48,7 +48,6 @@ so ``read`` keeps ``env`` from state: a variable changed outside Pulumi is invis
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -65,7 +64,14 @@ from pulumi.dynamic import (
 )
 
 from .app_rules import DEFAULT_BUILDER, DEFAULT_TAG, check_app
-from .base import MigetProvider, changed, is_unknown, with_secret_outputs
+from .base import (
+    MigetProvider,
+    changed,
+    is_unknown,
+    resource_options,
+    uuid_from_id,
+    with_secret_outputs,
+)
 from .errors import (
     MigetError,
     NameTakenError,
@@ -142,7 +148,8 @@ class AppProvider(MigetProvider):
         for key in UUID_FIELDS:  # Miget answers with the canonical lower-case form
             if is_uuid(inputs.get(key)):
                 inputs[key] = str(uuid.UUID(inputs[key]))
-        failures = [
+        failures = self._check_workspace(inputs)
+        failures += [
             CheckFailure(v.property, v.reason) for v in check_app(inputs, is_unknown=is_unknown)
         ]
         return CheckResult(inputs, failures)
@@ -156,8 +163,11 @@ class AppProvider(MigetProvider):
             and changed(olds.get(key), news.get(key))
         ]
         replaces = [key for key in REPLACE_FIELDS if changed(olds.get(key), news.get(key))]
-        if changed(olds.get("workspace_id"), self._workspace(news)):
+        workspace = self._workspace_diff(olds, news)
+        if workspace == "replace":
             replaces.append("workspace_id")
+        elif workspace == "update":
+            updates.append("workspace_id")
         # Same seed in the same workspace: the new app's service_name would collide with the
         # old one's, so the old app has to be deleted first.
         same_service_name = "name" not in replaces and "workspace_id" not in replaces
@@ -171,7 +181,7 @@ class AppProvider(MigetProvider):
     # ---- create: one POST ---------------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
         api = self._api()
-        workspace = self._workspace(props)
+        workspace = self._new_workspace(props)
         item = self._post_reconciled(api, API_PATH, props, workspace)
         return CreateResult(item["uuid"], self._outputs(item, props, workspace))
 
@@ -199,22 +209,17 @@ class AppProvider(MigetProvider):
 
     # ---- read (refresh and get): one GET ------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        workspace = self._workspace(props)
-        item = self._get_or_none(f"{API_PATH}/{id_}", props, id_)
+        item, workspace = self._read_item(f"{API_PATH}/{id_}", id_, props)
         if item is None:
             return ReadResult("", {})  # gone: refresh drops it, the next up re-creates it
         outs = self._outputs(item, props, workspace)
-        inputs = {
-            key: outs[key] for key in INPUTS if key != "workspace_id" and outs.get(key) is not None
-        }
-        if props.get("workspace_id") is not None:
-            inputs["workspace_id"] = props["workspace_id"]
+        inputs = {key: outs[key] for key in INPUTS if outs.get(key) is not None}
         return ReadResult(item["uuid"], outs, inputs)
 
     # ---- update: only what changed, each on its endpoint --------------------------------------
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         api = self._api()
-        workspace = olds.get("workspace_id") or self._workspace(news)
+        workspace = self._prove_location(f"{API_PATH}/{id_}", olds, id_, news)
         item: Any = None
         app_body = {
             key: _number(news[key])
@@ -249,7 +254,7 @@ class AppProvider(MigetProvider):
         old: Mapping[str, Any],
         new: Mapping[str, Any],
         props: Mapping[str, Any],
-        workspace: str | None,
+        workspace: str,
     ) -> None:
         """One call per changed variable. Each is idempotent, so a re-run after a partial
         failure converges: a POST that finds the key taken becomes a PUT, a PUT that finds it
@@ -268,21 +273,36 @@ class AppProvider(MigetProvider):
                 secrets=secrets,
             )
 
-        for key in sorted(new):
-            body = {"key": key, "value": new[key]}
-            if key not in old:
+        def app_gone(exc: NotFoundError) -> MigetError | None:
+            # A 404 from /vars means "no such variable" or "no such app": only a GET of the app
+            # tells them apart (the second must not count as "variable gone").
+            if self._get_or_none(f"{API_PATH}/{uuid}", props, uuid, workspace) is None:
+                return self._deleted_outside(exc)
+            return None
+
+        try:
+            for key in sorted(new):
+                body = {"key": key, "value": new[key]}
+                if key not in old:
+                    try:
+                        call("POST", key, body)
+                    except NameTakenError:
+                        call("PUT", key, body)
+                elif new[key] != old[key]:
+                    try:
+                        call("PUT", key, body)
+                    except NotFoundError as exc:
+                        if (gone := app_gone(exc)) is not None:
+                            raise gone from None
+                        call("POST", key, body)
+            for key in sorted(set(old) - set(new)):
                 try:
-                    call("POST", key, body)
-                except NameTakenError:
-                    call("PUT", key, body)
-            elif new[key] != old[key]:
-                try:
-                    call("PUT", key, body)
-                except NotFoundError:
-                    call("POST", key, body)
-        for key in sorted(set(old) - set(new)):
-            with contextlib.suppress(NotFoundError):
-                call("DELETE", key, {"key": key})
+                    call("DELETE", key, {"key": key})
+                except NotFoundError as exc:
+                    if (gone := app_gone(exc)) is not None:
+                        raise gone from None
+        except NotFoundError as exc:  # a POST into an app that is gone
+            raise (app_gone(exc) or exc) from None
 
     # ---- delete: one DELETE, 404 counts as done -----------------------------------------------
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -436,9 +456,9 @@ class App(Resource, module="miget", name="App"):
         :param env: environment variables (name → value); stored as a secret.
         :param builder: ``auto`` (default), ``dockerfile`` or ``custom``: required by Miget's
             API, without effect for a pre-built image.
-        :param workspace_id: the workspace UUID; defaults to ``miget:workspaceId``, else the API
-            key's default workspace. It must be the credential's workspace. Changing it replaces
-            the app.
+        :param workspace_id: the workspace UUID; defaults to ``miget:workspaceId`` (one of the
+            two is required). It must be the credential's workspace. Recorded in state; changing
+            it replaces the app.
         """
         super().__init__(
             AppProvider(),
@@ -460,8 +480,18 @@ class App(Resource, module="miget", name="App"):
                 "workspace_id": workspace_id,
                 **dict.fromkeys(COMPUTED),
             },
-            with_secret_outputs(opts, list(SECRET_OUTPUTS)),
+            resource_options(
+                opts,
+                list(SECRET_OUTPUTS),
+                f"App {resource_name!r}",
+                needs_delete_first=(
+                    "a change of project_id or resource_id replaces the app by one with the same "
+                    "service name, which Miget allows only once per workspace, so the old app "
+                    "must be deleted first."
+                ),
+            ),
         )
+        uuid_from_id(self)
 
     @classmethod
     def get(
@@ -482,4 +512,5 @@ class App(Resource, module="miget", name="App"):
                 with_secret_outputs(opts, list(SECRET_OUTPUTS)), pulumi.ResourceOptions(id=id)
             ),
         )
+        uuid_from_id(resource)
         return resource

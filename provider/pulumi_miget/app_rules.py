@@ -27,11 +27,26 @@ Our choices where the API is silent:
 - ``image_url`` follows Docker's reference grammar (lowercase repository path; an optional
   ``host[:port]`` first component), at most 255 characters; ``tag`` follows Docker's tag grammar
   (``[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}``);
-- ``label`` has no leading/trailing whitespace and no control characters;
+- ``label`` has no leading/trailing whitespace, no control characters (C0, DEL, C1,
+  U+2028/U+2029) and no invisible format characters (Unicode category Cf, e.g. U+200B, U+202E);
+  ``command``/``args`` items have no NUL and no format characters either;
+- a ``label`` equal to ``name`` (what ``check`` fills in when the program sets no label) is
+  judged by the name's rules alone: a valid name seed is always a valid label, and a broken name
+  is reported once, on ``name``, not also on a ``label`` the program never set (the emulator,
+  ``api_rules_only``, still checks both, as the API does);
 - ``project_id``, ``resource_id``, ``credential_id`` and ``workspace_id`` are UUIDs;
-- ``ram_size`` and ``cpu_size`` are positive;
+- ``ram_size`` is a finite number of MiB from **1 to 1048576** (1 TiB) and ``cpu_size`` a
+  finite number of cores from **0.001** (one millicore, the finest CPU share a container
+  runtime grants) **to 256**; booleans are not numbers. Miget documents no limit; its
+  sizes are small (the emulator's defaults are 128 MiB and 0.25 cores), so the bounds only
+  catch mistaken units (bytes for MiB, ``0.5`` meaning GiB) and ``inf``/``nan``, which would
+  otherwise fail later as an obscure transport error;
 - ``env`` keys are environment-variable names (``[A-Za-z_][A-Za-z0-9_]*``, at most 255
-  characters); values are strings without NUL characters.
+  characters); values are strings without NUL characters (otherwise free: they are secrets and
+  data, never displayed).
+
+Every pattern ends with ``\\Z``, not ``$``: ``$`` also matches before a final newline, so
+``"acme\\n"`` would pass.
 """
 
 from __future__ import annotations
@@ -41,20 +56,26 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .rules import Violation, is_uuid
+from .rules import Violation, describe_type, format_character, is_uuid
 
 __all__ = [
     "BUILDERS",
     "DEFAULT_BUILDER",
     "DEFAULT_TAG",
     "MAX_APP_NAME",
+    "MAX_CPU",
     "MAX_LABEL",
     "MAX_NAME_SEED",
+    "MAX_RAM_MIB",
+    "MIN_CPU",
+    "MIN_RAM_MIB",
+    "SIZES",
     "AppViolation",
     "check_app",
     "env_key_problem",
     "image_url_problems",
     "name_problems",
+    "size_problem",
     "tag_problem",
 ]
 
@@ -68,17 +89,28 @@ MAX_NAME_SEED = MAX_APP_NAME - NAME_SUFFIX  # 33
 MAX_LABEL = 40
 MAX_IMAGE_URL = 255
 MAX_ENV_KEY = 255
+MIN_RAM_MIB = 1
+MAX_RAM_MIB = 1_048_576  # 1 TiB
+MIN_CPU = 0.001  # one millicore
+MAX_CPU = 256
+# The numeric inputs: property → (minimum, maximum, unit).
+SIZES: Mapping[str, tuple[float, float, str]] = {
+    "ram_size": (MIN_RAM_MIB, MAX_RAM_MIB, "MiB"),
+    "cpu_size": (MIN_CPU, MAX_CPU, "cores"),
+}
 
-_NAME = re.compile(r"^[a-z0-9-]+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+# Every pattern ends with \Z, not $: "$" also matches before a trailing newline.
+_NAME = re.compile(r"^[a-z0-9-]+\Z")
+# C0 controls, DEL, C1 controls and the Unicode line/paragraph separators (as rules.py).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
 # Docker's reference grammar (distribution/reference), without tag or digest.
 _DOMAIN_LABEL = r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])"
 _DOMAIN = re.compile(
-    r"^(?:" + _DOMAIN_LABEL + r"(?:\." + _DOMAIN_LABEL + r")*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$"
+    r"^(?:" + _DOMAIN_LABEL + r"(?:\." + _DOMAIN_LABEL + r")*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?\Z"
 )
-_PATH_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
+_PATH_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*\Z")
 
 # Rails full messages the API answers for its 422 rules [INF wording, DOC for the two limits].
 NAME_INVALID = "Name is invalid"
@@ -182,7 +214,7 @@ def tag_problem(value: str) -> str | None:
 
 def env_key_problem(key: object) -> str | None:
     if not isinstance(key, str):
-        return "names must be strings"
+        return f"names must be strings, got {describe_type(key)}"
     if len(key) > MAX_ENV_KEY:
         return f"name {key[:20]!r}... is longer than {MAX_ENV_KEY} characters"
     if not _ENV_KEY.match(key):
@@ -196,6 +228,28 @@ def _never_unknown(_: object) -> bool:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _show_number(value: float) -> str:
+    """``value`` for a message: ``inf``, ``nan``, ``1e+30``, ``0.5`` (never a 400-digit int)."""
+    try:
+        return f"{value:.15g}"
+    except (OverflowError, ValueError):  # an int too large for a float
+        return "a number too large to show"
+
+
+def size_problem(key: str, value: object) -> str | None:
+    """Why ``value`` is not an acceptable ``ram_size``/``cpu_size``, or None when it is."""
+    low, high, unit = SIZES[key]
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return f"must be a number of {unit}, got {describe_type(value)}"
+    # Comparisons, not math.isfinite: they are exact for huge ints, and false for nan.
+    if not low <= value <= high:
+        return (
+            f"must be a finite, positive number of {unit} from {low} to {high} "
+            f"(got {_show_number(value)})"
+        )
+    return None
 
 
 def check_app(
@@ -223,11 +277,20 @@ def check_app(
         value = props.get(key)
         return None if value is None or is_unknown(value) else value
 
+    # check() fills a missing label in from the name: a label equal to the name is judged by the
+    # name's rules alone (a valid seed is a valid label), so a broken name is reported once, on
+    # ``name``. The emulator (api_rules_only) checks both columns, as the API does.
+    label_is_name = (
+        not api_rules_only
+        and props.get("label") is not None
+        and props["label"] == props.get("name")
+    )
+
     # 1. Required strings (400 "<param> is missing" from the API).
     required = ("name", "label", "project_id", "resource_id", "builder", "image_url")
     for key in (*required, "tag", "credential_id", "workspace_id"):
         value = props.get(key)
-        if is_unknown(value):
+        if is_unknown(value) or (key == "label" and label_is_name):
             continue
         if value is None:
             if key in required and not partial:
@@ -237,14 +300,14 @@ def check_app(
                     add(key, "is required", 400)
             continue
         if not isinstance(value, str):
-            add(key, f"must be a string, not {type(value).__name__}", 400)
+            add(key, f"must be a string, got {describe_type(value)}", 400)
 
     name = known("name")
     if isinstance(name, str):
         for reason, status, message in name_problems(name):
             add("name", reason, status, message)
 
-    label = known("label")
+    label = None if label_is_name else known("label")
     if isinstance(label, str):
         if not label.strip():
             add("label", "must not be empty", 400)
@@ -260,6 +323,14 @@ def check_app(
                 add("label", "must not start or end with whitespace", None)
             if _CONTROL.search(label):
                 add("label", "must not contain control characters", None)
+            char = format_character(label)
+            if char is not None:
+                add(
+                    "label",
+                    f"must not contain invisible format characters ({char}) such as zero-width "
+                    "spaces or right-to-left overrides: retype the label instead of pasting it",
+                    None,
+                )
 
     for key in ("project_id", "resource_id"):
         value = known(key)
@@ -275,24 +346,37 @@ def check_app(
     if isinstance(builder, str) and builder not in BUILDERS:
         add("builder", f"must be one of {', '.join(BUILDERS)} (got {builder!r})", 400)
 
-    for key in ("ram_size", "cpu_size"):
+    for key in SIZES:
         value = known(key)
         if value is None:
             continue
-        if not _is_number(value):
-            add(key, f"must be a number, not {type(value).__name__}", 400)
-        elif not value > 0:
-            unit = "MiB" if key == "ram_size" else "cores"
-            add(key, f"must be a positive number of {unit} (got {value})", None)
+        problem = size_problem(key, value)
+        if problem is not None:
+            add(key, problem, 400 if not _is_number(value) else None)
 
     for key in ("command", "args"):
         value = known(key)
         if value is None:
             continue
-        if not isinstance(value, (list, tuple)) or not all(
-            isinstance(item, str) or is_unknown(item) for item in value
-        ):
-            add(key, "must be a list of strings", 400)
+        if not isinstance(value, (list, tuple)):
+            add(key, f"must be a list of strings, got {describe_type(value)}", 400)
+            continue
+        items = [item for item in value if not is_unknown(item)]
+        wrong = [item for item in items if not isinstance(item, str)]
+        if wrong:
+            got = describe_type(wrong[0])
+            add(key, f"must be a list of strings, got a list with {got} in it", 400)
+        elif any("\x00" in item for item in items):
+            add(key, "items must not contain NUL characters", None)
+        else:
+            char = next(filter(None, (format_character(item) for item in items)), None)
+            if char is not None:
+                add(
+                    key,
+                    f"items must not contain invisible format characters ({char}) such as "
+                    "zero-width spaces or right-to-left overrides",
+                    None,
+                )
 
     # 2. The image reference (422 at creation) and its tag.
     image_url = known("image_url")
@@ -309,7 +393,7 @@ def check_app(
     env = known("env")
     if env is not None:
         if not isinstance(env, Mapping):
-            add("env", f"must be a map of names to strings, not {type(env).__name__}", 400)
+            add("env", f"must be a map of names to strings, got {describe_type(env)}", 400)
         else:
             for key, value in env.items():
                 problem = env_key_problem(key)
@@ -319,7 +403,7 @@ def check_app(
                     continue
                 if not isinstance(value, str):
                     add(
-                        "env", f"value of {key!r} must be a string, not {type(value).__name__}", 400
+                        "env", f"value of {key!r} must be a string, got {describe_type(value)}", 400
                     )
                 elif "\x00" in value:
                     add("env", f"value of {key!r} must not contain NUL characters", None)

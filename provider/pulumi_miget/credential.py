@@ -33,7 +33,14 @@ from pulumi.dynamic import (
 )
 
 from . import rules
-from .base import MigetProvider, changed, is_unknown, with_secret_outputs
+from .base import (
+    MigetProvider,
+    changed,
+    is_unknown,
+    resource_options,
+    uuid_from_id,
+    with_secret_outputs,
+)
 from .errors import (
     MigetError,
 )
@@ -63,7 +70,8 @@ class ContainerRegistryCredentialProvider(MigetProvider):
         inputs = {key: news[key] for key in INPUTS if news.get(key) is not None}
         if isinstance(inputs.get("registry"), Registry):
             inputs["registry"] = inputs["registry"].value
-        failures = [
+        failures = self._check_workspace(inputs)
+        failures += [
             CheckFailure(v.property, v.reason)
             for v in rules.check_credential(inputs, is_unknown=is_unknown)
         ]
@@ -74,9 +82,10 @@ class ContainerRegistryCredentialProvider(MigetProvider):
         updates = [key for key in API_FIELDS if changed(olds.get(key), news.get(key))]
         # Credentials cannot move between workspaces: a new one is created in the new
         # workspace, then the old one deleted (names are unique per workspace only).
-        replaces = (
-            ["workspace_id"] if changed(olds.get("workspace_id"), self._workspace(news)) else []
-        )
+        workspace = self._workspace_diff(olds, news)
+        replaces = ["workspace_id"] if workspace == "replace" else []
+        if workspace == "update":
+            updates.append("workspace_id")
         return DiffResult(
             changes=bool(updates or replaces),
             replaces=replaces,
@@ -87,13 +96,14 @@ class ContainerRegistryCredentialProvider(MigetProvider):
     # ---- create: one POST (adopt: one lookup, then one PUT or POST) ---------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
         api = self._api()
-        workspace = self._workspace(props)
+        workspace = self._new_workspace(props)
         if props.get("adopt"):
             existing = self._find_existing(api, props, workspace)
             if existing is not None:
                 uuid = existing["uuid"]
                 body = self._create_body(props)
                 item = self._put(f"{API_PATH}/{uuid}", body, props, uuid, workspace)
+                self._remember_adopted(item["uuid"])
                 return CreateResult(item["uuid"], self._outputs(item, props, workspace))
         item = self._post_reconciled(api, API_PATH, props, workspace)
         return CreateResult(item["uuid"], self._outputs(item, props, workspace))
@@ -104,9 +114,12 @@ class ContainerRegistryCredentialProvider(MigetProvider):
         uuid = existing["uuid"] if existing else "unknown"
         return MigetError(
             f"create {self._describe(props)}: the name is already taken in this workspace by "
-            f"credential {uuid}. To manage that credential from this stack, set adopt=True on "
-            "the resource (the next `pulumi up` takes it over and sets its fields and token); "
-            f"otherwise pick another name. ({exc})"
+            f"credential {uuid}. If you renamed this resource in your program, keep its state "
+            "with an alias instead of creating it again: "
+            'opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="<old resource name>")]). '
+            "If the credential was made outside this stack (the dashboard, another tool), set "
+            "adopt=True to take it over (the next `pulumi up` sets its fields and token). "
+            f"Otherwise pick another name. ({exc})"
         )
 
     def _is_ours(self, item: Mapping[str, Any], props: Mapping[str, Any]) -> bool:
@@ -117,23 +130,20 @@ class ContainerRegistryCredentialProvider(MigetProvider):
 
     # ---- read (refresh and get): one GET ------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        workspace = self._workspace(props)
-        item = self._get_or_none(f"{API_PATH}/{id_}", props, id_)
+        item, workspace = self._read_item(f"{API_PATH}/{id_}", id_, props)
         if item is None:
             return ReadResult("", {})  # gone: refresh drops it, the next up re-creates it
         outs = self._outputs(item, props, workspace)
         inputs = {
             key: outs[key]
-            for key in (*API_FIELDS, "skip_validation", "adopt")
+            for key in (*API_FIELDS, "skip_validation", "adopt", "workspace_id")
             if outs.get(key) is not None
         }
-        if props.get("workspace_id") is not None:
-            inputs["workspace_id"] = props["workspace_id"]
         return ReadResult(item["uuid"], outs, inputs)
 
     # ---- update: one PUT with only the changed fields -----------------------------------------
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        workspace = olds.get("workspace_id") or self._workspace(news)
+        workspace = self._prove_location(f"{API_PATH}/{id_}", olds, id_, news)
         body = {key: news.get(key) for key in API_FIELDS if news.get(key) != olds.get(key)}
         if not body:  # only skip_validation/adopt changed: nothing to send
             return UpdateResult({**olds, **self._echo(news, workspace)})
@@ -232,8 +242,8 @@ class ContainerRegistryCredential(Resource, module="miget", name="ContainerRegis
         :param token: the registry password or access token; stored as a secret.
         :param registry_hostname: required for ``generic``, ``aws_ecr`` and ``azure``.
         :param skip_validation: skip Miget's live login check (non-production only).
-        :param workspace_id: the workspace UUID; defaults to ``miget:workspaceId``, else the
-            API key's default workspace. Changing it replaces the credential.
+        :param workspace_id: the workspace UUID; defaults to ``miget:workspaceId`` (one of the
+            two is required). Recorded in state; changing it replaces the credential.
         :param adopt: take over an existing credential with the same name instead of failing.
         """
         super().__init__(
@@ -250,8 +260,9 @@ class ContainerRegistryCredential(Resource, module="miget", name="ContainerRegis
                 "adopt": adopt,
                 **dict.fromkeys(COMPUTED),
             },
-            with_secret_outputs(opts, ["token"]),
+            resource_options(opts, ["token"], f"ContainerRegistryCredential {resource_name!r}"),
         )
+        uuid_from_id(self)
 
     @classmethod
     def get(
@@ -272,4 +283,5 @@ class ContainerRegistryCredential(Resource, module="miget", name="ContainerRegis
                 with_secret_outputs(opts, ["token"]), pulumi.ResourceOptions(id=id)
             ),
         )
+        uuid_from_id(resource)
         return resource

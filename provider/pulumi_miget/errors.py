@@ -11,6 +11,10 @@ class ConfigurationError(MigetError):
     """The provider is missing a setting, or a setting is invalid."""
 
 
+class ResourceOptionsError(MigetError, ValueError):
+    """A resource was given options the engine would silently mishandle for it."""
+
+
 class TransportError(MigetError):
     """The request could not be completed (connection refused or dropped, timeout)."""
 

@@ -15,9 +15,12 @@ Our choices where the API is silent (documented in the README's "Input limits"):
 - strings are trimmed by nobody: leading/trailing whitespace is rejected rather than silently
   changed, since it is almost always a copy-and-paste slip;
 - ``name``/``username`` at most 255 characters (a Rails string column), no control characters
-  (C0, DEL or C1);
+  (C0, DEL, C1, U+2028/U+2029) and no invisible format characters (Unicode category Cf: U+200B
+  zero-width space, U+202E right-to-left override, U+FEFF byte-order mark, ...), which make a
+  value look like another one;
 - ``token`` at most 16384 characters (ECR login passwords are ~2-3 KB, JSON keys a little more);
-  newlines and tabs are allowed (JSON key files), other control characters are not;
+  newlines and tabs are allowed (JSON key files), other control characters and format
+  characters (a pasted byte-order mark or zero-width space) are not;
 - ``registry_hostname`` is ``host[:port]`` (DNS name, IPv4 or ``[IPv6]``) with an optional
   ``https://`` prefix, no path, query, credentials or whitespace, at most 253 characters;
 - ``workspace_id`` is a UUID.
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +41,8 @@ __all__ = [
     "Registry",
     "Violation",
     "check_credential",
+    "describe_type",
+    "format_character",
     "hostname_problem",
     "is_uuid",
 ]
@@ -66,9 +72,10 @@ MAX_USERNAME = 255
 MAX_TOKEN = 16384
 MAX_HOSTNAME = 253
 
-# C0 controls, DEL and the C1 controls (U+0080-U+009F: U+009B is an 8-bit terminal escape).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_EXCEPT_WS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0 controls, DEL, the C1 controls (U+0080-U+009F: U+009B is an 8-bit terminal escape) and the
+# Unicode line/paragraph separators (U+2028/U+2029: line breaks to a log or a terminal).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_EXCEPT_WS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 _UUID = re.compile(r"^[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\Z")
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _HOST = re.compile(
@@ -112,7 +119,37 @@ def hostname_problem(value: str) -> str | None:
     return None
 
 
-def _string_problem(value: str, max_len: int, *, allow_newlines: bool = False) -> str | None:
+def describe_type(value: object) -> str:
+    """What a value is, in the words of the Pulumi program's languages: ``a number`` (int or
+    float: numbers cross the engine as floats), ``a boolean``, ``a string``, ``a list``,
+    ``an object`` (a map), ``null``. Used by every "must be X, got Y" message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):  # before int: bool is an int subclass
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return f"a value of type {type(value).__name__}"
+
+
+def format_character(value: str) -> str | None:
+    """The first invisible format character (Unicode category Cf: zero-width spaces and joiners,
+    bidirectional overrides, the byte-order mark, ...) in ``value`` as ``U+XXXX``, or None."""
+    for char in value:
+        if unicodedata.category(char) == "Cf":
+            return f"U+{ord(char):04X}"
+    return None
+
+
+def _string_problem(
+    value: str, max_len: int, *, allow_newlines: bool = False, secret: bool = False
+) -> str | None:
     if not value.strip():
         return "must not be empty or only whitespace"
     if value != value.strip():
@@ -122,6 +159,13 @@ def _string_problem(value: str, max_len: int, *, allow_newlines: bool = False) -
     pattern = _CONTROL_EXCEPT_WS if allow_newlines else _CONTROL
     if pattern.search(value):
         return "must not contain control characters"
+    char = format_character(value)
+    if char is not None:
+        which = "" if secret else f" ({char})"  # a secret's characters are not described
+        return (
+            f"must not contain invisible format characters{which} such as zero-width spaces "
+            "or right-to-left overrides: retype the value instead of pasting it"
+        )
     return None
 
 
@@ -162,7 +206,7 @@ def check_credential(
                 add(key, f"'{key}' is required", 400)
             continue
         if not isinstance(value, str):
-            add(key, f"'{key}' must be a string, not {type(value).__name__}", 400)
+            add(key, f"'{key}' must be a string, got {describe_type(value)}", 400)
             continue
         if key == "registry":
             if value not in REGISTRIES:
@@ -171,7 +215,8 @@ def check_credential(
         if not value:
             add(key, f"'{key}' must not be empty", 400)
             continue
-        problem = _string_problem(value, limits[key], allow_newlines=key == "token")
+        secret = key == "token"
+        problem = _string_problem(value, limits[key], allow_newlines=secret, secret=secret)
         if problem:
             add(key, f"'{key}' {problem}", None)
 
@@ -179,7 +224,11 @@ def check_credential(
     hostname = props.get("registry_hostname")
     if present("registry_hostname") and not is_unknown(hostname):
         if not isinstance(hostname, str):
-            add("registry_hostname", "'registry_hostname' must be a string", 400)
+            add(
+                "registry_hostname",
+                f"'registry_hostname' must be a string, got {describe_type(hostname)}",
+                400,
+            )
         elif hostname:
             problem = hostname_problem(hostname)
             if problem:
@@ -187,10 +236,14 @@ def check_credential(
     for key in ("skip_validation", "adopt"):
         value = props.get(key)
         if present(key) and not is_unknown(value) and not isinstance(value, bool):
-            add(key, f"'{key}' must be true or false, not {type(value).__name__}", 400)
+            add(key, f"'{key}' must be a boolean (true/false), got {describe_type(value)}", 400)
     workspace = props.get("workspace_id")
     if present("workspace_id") and not is_unknown(workspace) and not is_uuid(workspace):
-        add("workspace_id", "'workspace_id' must be a workspace UUID", None)
+        if isinstance(workspace, str):
+            add("workspace_id", "'workspace_id' must be a workspace UUID", None)
+        else:
+            got = describe_type(workspace)
+            add("workspace_id", f"'workspace_id' must be a workspace UUID string, got {got}", None)
 
     # 3. Model rule: the hostname is required for some kinds (422 from the API).
     registry = props.get("registry")

@@ -56,6 +56,7 @@ def news(credential_id: Any = None, blob: str = BLOB, **changes: Any) -> dict[st
         "tag": "1.2.3",
         "credential_id": credential_id,
         "env": Secret({"DATABASE_URL": DB_URL, "LOG_LEVEL": "info"}),
+        "workspace_id": DEFAULT_WORKSPACE_ID,
         "__provider": blob,
     }
     props.update(changes)
@@ -281,6 +282,26 @@ def test_refresh_of_an_app_deleted_elsewhere_drops_it(
 ) -> None:
     assert api.request("DELETE", item(created.id)).status_code == 204
     assert refresh(engine, created) is None
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        pytest.param({"DATABASE_URL": NEW_DB_URL, "LOG_LEVEL": "info"}, id="changed-variable"),
+        pytest.param({"DATABASE_URL": DB_URL}, id="removed-variable"),
+        pytest.param({"DATABASE_URL": DB_URL, "LOG_LEVEL": "info", "NEW": "x"}, id="new-variable"),
+    ],
+)
+def test_an_env_only_update_of_an_app_deleted_elsewhere_says_to_refresh(
+    engine: Engine, created: ResourceState, api: Api, credential: str, env: dict[str, str]
+) -> None:
+    # /vars answers 404 both for "no such variable" and "no such app": the second is not done.
+    assert api.request("DELETE", item(created.id)).status_code == 204
+    with pytest.raises(grpc.RpcError) as failed:
+        up(engine, "api", news(credential, env=Secret(env)), created, ASO)
+    details = failed.value.details()
+    assert "deleted outside Pulumi" in details and "pulumi refresh" in details
+    assert NEW_DB_URL not in details and DB_URL not in details
 
 
 def test_get_reads_an_existing_app_by_id_without_state(

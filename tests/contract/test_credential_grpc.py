@@ -59,6 +59,7 @@ def news(blob: str = BLOB, **changes: Any) -> dict[str, Any]:
         "registry": "github",
         "username": "acme-bot",
         "token": Secret(TOKEN),
+        "workspace_id": DEFAULT_WORKSPACE_ID,
         "__provider": blob,
     }
     props.update(changes)
@@ -107,6 +108,12 @@ def test_check_returns_valid_inputs_with_the_token_still_secret_and_no_http(
     assert inputs["token"] == Secret(TOKEN)  # stripped on the wire, re-annotated by the engine
     assert inputs["__provider"] == BLOB
     assert calls(emulator) == []
+
+
+def test_check_records_the_configured_workspace_in_the_inputs(engine: Engine) -> None:
+    inputs, failures = engine.check("cred", {}, news(workspace_id=None))
+    assert failures == []
+    assert inputs["workspace_id"] == DEFAULT_WORKSPACE_ID  # miget:workspaceId of the stack
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,7 @@ def test_demo_starts_the_emulator_drives_the_cli_in_order_and_stops_it(tmp_path:
         "stack select --create demo",
         f"config set miget:apiUrl {url}",
         "[]",  # the emulator answered the list call: it was up before any Pulumi command ran
+        "config set miget:workspaceId 00000000-0000-4000-8000-000000000001",
         "config set --secret miget:apiKey miget_live_emulator_local_key",
         "config set --secret ghcrToken ghp_demo_token_not_real",
         "up --yes --skip-preview",

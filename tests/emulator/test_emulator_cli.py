@@ -27,13 +27,16 @@ URL_LINE = re.compile(r"^Miget emulator listening on (http://127\.0\.0\.1:(\d+)/
 class CliEmulator:
     """``python -m pulumi_miget.emulator --port 0 ...`` with its announcement parsed."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pulumi_miget.emulator", "--port", "0", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, **(env or {})},
+            cwd=cwd,
         )
         assert self.process.stdout is not None and self.process.stderr is not None
         # Both pipes are drained by threads, so a chatty server can never block on a full pipe.
@@ -90,8 +93,10 @@ def start_cli() -> Iterator[type[CliEmulator]]:
     started: list[CliEmulator] = []
 
     class Tracked(CliEmulator):
-        def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-            super().__init__(*args, env=env)
+        def __init__(
+            self, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+        ) -> None:
+            super().__init__(*args, env=env, cwd=cwd)
             started.append(self)
 
     yield Tracked
@@ -249,3 +254,119 @@ def test_importing_the_package_does_not_import_flask() -> None:
     )
 
     assert (result.returncode, result.stdout) == (0, "False\n")
+
+
+# --- start-up problems a fresh checkout meets -------------------------------------------------
+
+FLASK_HINT = "miget-emulator: the emulator needs Flask: pip install 'pulumi-miget[emulator]'\n"
+SCRIPT = Path(sys.executable).parent / "miget-emulator"
+
+
+def test_a_db_in_a_folder_that_does_not_exist_yet_creates_the_folder(
+    start_cli: type[CliEmulator], tmp_path: Path
+) -> None:
+    # The README's own example, from a fresh checkout: .demo/ does not exist.
+    first = start_cli("--db", ".demo/emulator.db", cwd=tmp_path)
+    created = Api(first.url).create()
+    assert first.stop()[0] == 0
+    second = start_cli("--db", ".demo/emulator.db", cwd=tmp_path)
+    listed = Api(second.url).list()
+
+    assert "Database: .demo/emulator.db" in first.announcement
+    assert (tmp_path / ".demo" / "emulator.db").is_file()
+    assert listed.json() == [created]
+    assert second.stop()[0] == 0
+
+
+def test_nested_missing_folders_of_an_absolute_db_path_are_created(
+    start_cli: type[CliEmulator], tmp_path: Path
+) -> None:
+    db = tmp_path / "a" / "b" / "c" / "emulator.db"
+
+    cli = start_cli("--db", str(db))
+
+    assert f"Database: {db}" in cli.announcement
+    assert cli.stop()[0] == 0
+    assert db.is_file()
+
+
+def test_a_db_folder_that_cannot_be_created_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "file.txt").write_text("not a folder")
+    db = tmp_path / "file.txt" / "sub" / "emulator.db"
+
+    result = run_cli("--port", "0", "--db", str(db))
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == f"miget-emulator: cannot use database {db}: Not a directory\n"
+
+
+def fake_missing_package(root: Path, package: str) -> dict[str, str]:
+    """An environment whose PYTHONPATH shadows ``package`` with one that fails to import the way
+    a missing package does (ModuleNotFoundError naming it)."""
+    folder = root / package
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text(
+        f"raise ModuleNotFoundError(\"No module named '{package}'\", name={package!r})\n"
+    )
+    pythonpath = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": pythonpath}
+
+
+@pytest.mark.parametrize("package", ["flask", "werkzeug"])
+def test_the_console_script_without_flask_prints_a_one_line_hint(
+    tmp_path: Path, package: str
+) -> None:
+    env = fake_missing_package(tmp_path / "shadow", package)
+
+    result = subprocess.run(
+        [str(SCRIPT), "--port", "0"], capture_output=True, text=True, env=env, timeout=START_TIMEOUT
+    )
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == FLASK_HINT
+
+
+def test_python_m_without_flask_prints_the_hint_and_help_still_works() -> None:
+    # sys.modules["flask"] = None makes "import flask" fail exactly as an uninstalled Flask does.
+    code = (
+        "import runpy, sys; sys.modules['flask'] = None; sys.argv[1:] = {args!r}; "
+        "runpy.run_module('pulumi_miget.emulator', run_name='__main__')"
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", code.format(args=list(args))],
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT,
+        )
+
+    served = run("--port", "0")
+    helped = run("--help")
+
+    assert (served.returncode, served.stdout, served.stderr) == (1, "", FLASK_HINT)
+    assert helped.returncode == 0 and "--db" in helped.stdout
+
+
+def test_importing_the_server_without_flask_names_the_extra_to_install() -> None:
+    code = (
+        "import sys; sys.modules['flask'] = None\n"
+        "from pulumi_miget.emulator import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID, FaultSpecError\n"
+        "print(DEFAULT_API_KEY)\n"
+        "try:\n"
+        "    from pulumi_miget.emulator import EmulatorServer\n"
+        "except ModuleNotFoundError as error:\n"
+        "    print(type(error).__name__, error.name, error, sep='|')\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=START_TIMEOUT
+    )
+
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        API_KEY,
+        "ModuleNotFoundError|flask|the emulator needs Flask: pip install 'pulumi-miget[emulator]'",
+    ]

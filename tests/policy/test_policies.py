@@ -117,7 +117,9 @@ SKIPPING = {**BASE, "skip_validation": True}
         ("preprod", False),
         ("product", False),
         ("prodx", False),
-        ("Prod", False),  # the default pattern is case-sensitive, like stack names
+        ("Prod", True),  # the pattern ignores case, as miget:environment does
+        ("PRODUCTION-eu", True),
+        ("PreProd", False),
     ],
 )
 def test_production_by_stack_name(

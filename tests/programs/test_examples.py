@@ -22,7 +22,7 @@ import yaml
 
 from pulumi_miget.emulator import EmulatorServer
 from tests.emulator.helpers import Api
-from tests.support.constants import API_KEY
+from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID
 from tests.support.engine import ProviderServer, Secret, plain
 from tests.support.program import Stack, run_program
 
@@ -60,6 +60,7 @@ def project_of(example: str) -> str:
 def example_stack(example: str, emulator: EmulatorServer) -> Stack:
     project = project_of(example)
     config: dict[str, Any] = {"miget:apiKey": Secret(API_KEY), "miget:apiUrl": emulator.api_url}
+    config["miget:workspaceId"] = DEFAULT_WORKSPACE_ID
     for key, value in EXAMPLE_SECRETS[example].items():
         config[f"{project}:{key}"] = Secret(value)
     return Stack(config=config)

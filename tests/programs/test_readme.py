@@ -16,7 +16,7 @@ import pulumi_policy
 import pytest
 
 from pulumi_miget.emulator import EmulatorServer
-from tests.support.constants import API_KEY
+from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID
 from tests.support.engine import ProviderServer, Secret, plain
 from tests.support.program import Stack, run_program
 
@@ -49,6 +49,7 @@ def test_program_snippet_deploys_against_the_emulator(
         config={
             "miget:apiKey": Secret(API_KEY),
             "miget:apiUrl": emulator.api_url,
+            "miget:workspaceId": DEFAULT_WORKSPACE_ID,
             **PROGRAM_CONFIG,
         }
     )

@@ -10,7 +10,7 @@ import pulumi
 import yaml
 
 from pulumi_miget.emulator import EmulatorServer
-from tests.support.constants import API_KEY
+from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID
 from tests.support.engine import ProviderServer, Secret, plain
 from tests.support.program import Stack, run_program
 
@@ -33,6 +33,7 @@ def test_the_root_stack_deploys_against_the_emulator(
         config={
             "miget:apiKey": Secret(API_KEY),
             "miget:apiUrl": emulator.api_url,
+            "miget:workspaceId": DEFAULT_WORKSPACE_ID,
             f"{project}:ghcrToken": Secret("ghp_root_stack_token"),
         }
     )

@@ -73,7 +73,10 @@ def stack_config(
     emulator: EmulatorServer, api_key: str | None = API_KEY, **settings: str
 ) -> dict[str, Any]:
     """The stack config the engine hands the default pulumi-python provider."""
-    config: dict[str, Any] = {"miget:apiUrl": emulator.api_url}
+    config: dict[str, Any] = {
+        "miget:apiUrl": emulator.api_url,
+        "miget:workspaceId": DEFAULT_WORKSPACE_ID,
+    }
     if api_key is not None:
         config["miget:apiKey"] = Secret(api_key)
     config.update({f"miget:{key}": value for key, value in settings.items()})

@@ -203,7 +203,9 @@ def test_adopt_takes_over_an_existing_credential_with_one_lookup_and_one_put(
     assert up(stack, server, emulator, adopt=True).ops == {"cred": "same"}
     assert calls(emulator) == []
 
+    # `pulumi destroy` is another command, so another provider process (it has adopted nothing).
     emulator.clear_log()
-    destroy_stack(stack, server)
+    with ProviderServer() as destroying:
+        destroy_stack(stack, destroying)
     assert writes(emulator) == [("DELETE", item(existing["uuid"]), DEFAULT_WORKSPACE_ID, [])]
     assert api.list().json() == []

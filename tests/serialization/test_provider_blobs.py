@@ -38,7 +38,7 @@ from pulumi_miget.app import AppProvider
 from pulumi_miget.base import MigetProvider
 from pulumi_miget.credential import ContainerRegistryCredentialProvider
 from pulumi_miget.emulator import EmulatorServer
-from tests.support.constants import API_KEY
+from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -188,9 +188,13 @@ def test_blob_holds_no_secret_or_client_after_configure_and_use(
 ) -> None:
     """The credential's registry token, or the App's env value, is the secret in the inputs."""
     provider = case.provider_class()
-    config = {"miget:apiKey": API_KEY, "miget:apiUrl": emulator.api_url}
+    config = {
+        "miget:apiKey": API_KEY,
+        "miget:apiUrl": emulator.api_url,
+        "miget:workspaceId": DEFAULT_WORKSPACE_ID,
+    }
     provider.configure(ConfigureRequest(Config(config, "proj")))
-    created = provider.create(case.create_inputs)
+    created = provider.create(provider.check({}, case.create_inputs).inputs)  # as the engine does
     provider.read(created.id, created.outs)  # a live client with an open session now exists
     assert [e["method"] for e in emulator.requests_log()] == ["POST", "GET"]
 

@@ -27,6 +27,7 @@ Nothing here is specific to the Miget provider; the same harness drives any dyna
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import os
@@ -452,6 +453,9 @@ class ResourceState:
     inputs: Props
     outputs: Props
     additional_secret_outputs: tuple[str, ...] = ()
+    replacement_trigger: Any = None
+    """The ``replacement_trigger`` option's value at the last step (``resource.State``
+    ``ReplacementTrigger``); None when the resource has none."""
 
     @property
     def name(self) -> str:
@@ -753,7 +757,8 @@ def plan(
     old_state: ResourceState | None,
     *,
     preview: bool = False,
-    delete_before_replace: bool = False,
+    delete_before_replace: bool | None = None,
+    replacement_trigger: Any = None,
 ) -> Plan:
     """Check, then Diff against the old state, and pick the step.
 
@@ -761,7 +766,9 @@ def plan(
     (``AllowUnknowns`` only in preview); failures stop the resource. With an old state,
     ``diffResource`` calls ``Diff``; ``DIFF_UNKNOWN`` (the SDK default ``diff``) falls back to
     comparing old and new inputs; ``DIFF_SOME`` with replace keys → replace (delete first if the
-    provider or the ``delete_before_replace`` option says so), ``DIFF_SOME`` otherwise → update,
+    provider says so, unless the program's ``delete_before_replace`` option overrides it:
+    step_generator.go:2043-2046, the option is set when ``deleteBeforeReplaceDefined`` or true,
+    source_eval.go:2354), ``DIFF_SOME`` otherwise → update,
     anything else → same.
     """
     inputs, failures = engine.check(
@@ -771,6 +778,18 @@ def plan(
         raise CheckFailed(name, failures)
     if old_state is None:
         return Plan("create", inputs)
+    # step_generator.go:1804-1813 (generateStepsFromDiff): a changed replacement trigger is a
+    # replace decided without asking the provider's Diff (shouldTriggerReplace: unknowns count
+    # as changed, a null on either side as "no trigger").
+    if not preview and contains_unknowns(replacement_trigger):
+        # step_generator.go:1797-1802
+        raise RuntimeError(f"replacement trigger contains unknowns for {engine.urn(name)}")
+    if _trigger_replaces(replacement_trigger, old_state.replacement_trigger):
+        # step_generator.go:2005-2020: on replace the engine checks the goal again with no olds.
+        inputs, failures = engine.check(name, {}, news, preview=preview)
+        if failures:
+            raise CheckFailed(name, failures)
+        return Plan("replace", inputs, None, bool(delete_before_replace), ("<trigger>",))
     diff = engine.diff(name, old_state, inputs, preview=preview)
     changes: int = diff.changes
     if changes == DIFF_UNKNOWN:
@@ -779,7 +798,16 @@ def plan(
         return Plan("same", inputs, diff)
     replaces = tuple(diff.replaces)
     if replaces:
-        dbr = bool(diff.deleteBeforeReplace) or delete_before_replace
+        dbr = (
+            bool(diff.deleteBeforeReplace)
+            if delete_before_replace is None
+            else delete_before_replace
+        )
+        # step_generator.go:2005-2020: on replace the engine checks the goal again with no olds,
+        # and the create uses that result.
+        inputs, failures = engine.check(name, {}, news, preview=preview)
+        if failures:
+            raise CheckFailed(name, failures)
         return Plan("replace", inputs, diff, dbr, replaces)
     return Plan("update", inputs, diff)
 
@@ -792,7 +820,8 @@ def up(
     additional_secret_outputs: Iterable[str] = (),
     preview: bool = False,
     *,
-    delete_before_replace: bool = False,
+    delete_before_replace: bool | None = None,
+    replacement_trigger: Any = None,
 ) -> tuple[str, ResourceState | None]:
     """One resource's slice of ``pulumi up`` (or ``preview``): returns (op, new state).
 
@@ -815,25 +844,41 @@ def up(
         old_state,
         preview=preview,
         delete_before_replace=delete_before_replace,
+        replacement_trigger=replacement_trigger,
     )
     if preview:
         if engine.supports_preview:
             raise NotImplementedError("the harness only models supportsPreview=False providers")
         return decided.op, None
+
+    def keep_trigger(state: ResourceState) -> ResourceState:
+        return dataclasses.replace(state, replacement_trigger=replacement_trigger)
+
     if decided.op == "create":
-        return "create", engine.create(name, decided.inputs, aso)
+        return "create", keep_trigger(engine.create(name, decided.inputs, aso))
     assert old_state is not None
     if decided.op == "same":
         outputs = apply_step_secrets(old_state.outputs, decided.inputs, aso)
-        return "same", ResourceState(old_state.urn, old_state.id, decided.inputs, outputs, aso)
+        same = ResourceState(old_state.urn, old_state.id, decided.inputs, outputs, aso)
+        return "same", keep_trigger(same)
     if decided.op == "update":
-        return "update", engine.update(name, old_state, decided.inputs, aso)
+        return "update", keep_trigger(engine.update(name, old_state, decided.inputs, aso))
     if decided.delete_before_replace:
         engine.delete(old_state)
-        return "replace", engine.create(name, decided.inputs, aso)
+        return "replace", keep_trigger(engine.create(name, decided.inputs, aso))
     new_state = engine.create(name, decided.inputs, aso)
     engine.delete(old_state)
-    return "replace", new_state
+    return "replace", keep_trigger(new_state)
+
+
+def _trigger_replaces(new: Any, old: Any) -> bool:
+    """``shouldTriggerReplace`` (step_generator.go:3683-3698), secrets unwrapped."""
+    new, old = plain(new), plain(old)
+    if contains_unknowns(new) or contains_unknowns(old):
+        return True
+    if new is None or old is None:
+        return False
+    return bool(new != old)
 
 
 def preview_outputs(

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime import stack as pulumi_stack
@@ -189,19 +190,42 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
         engine = self.engines(request.type)
         news = from_struct(request.object)
         aso = tuple(request.additionalSecretOutputs)
-        dbr = bool(request.deleteBeforeReplace)
+        # source_eval.go:2354: the option counts when Defined is set or the value is true; it
+        # then overrides the provider's answer (step_generator.go:2043-2046).
+        dbr: bool | None = None
+        if request.deleteBeforeReplaceDefined or request.deleteBeforeReplace:
+            dbr = bool(request.deleteBeforeReplace)
+        trigger: Any = None
+        if request.HasField("replacement_trigger"):
+            trigger = decode(json_format.MessageToDict(request.replacement_trigger))
         with self._lock:
             if name in self.registered:
                 raise RuntimeError(f"resource '{name}' registered twice")
             self.registered.add(name)
             old = self.stack.resources.get(name)
         if self.preview:
-            decided = plan(engine, name, news, old, preview=True, delete_before_replace=dbr)
+            decided = plan(
+                engine,
+                name,
+                news,
+                old,
+                preview=True,
+                delete_before_replace=dbr,
+                replacement_trigger=trigger,
+            )
             resource_id, outputs = preview_outputs(decided, old, aso)
             with self._lock:
                 self.ops[name] = decided.op
         else:
-            op, state = up(engine, name, news, old, aso, delete_before_replace=dbr)
+            op, state = up(
+                engine,
+                name,
+                news,
+                old,
+                aso,
+                delete_before_replace=dbr,
+                replacement_trigger=trigger,
+            )
             assert state is not None
             resource_id, outputs = state.id, state.outputs
             with self._lock:

@@ -8,7 +8,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 
 from pulumi_miget.base import MigetProvider
 from pulumi_miget.emulator import EmulatorServer
-from tests.support.constants import API_KEY
+from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID
 
 P = TypeVar("P", bound=MigetProvider)
 
@@ -18,6 +18,7 @@ def configured(provider: P, emulator: EmulatorServer, **config: str) -> P:
     and two retries, unless ``config`` (namespaced keys, e.g. ``miget:workspaceId``) says
     otherwise."""
     values = {"miget:apiKey": API_KEY, "miget:apiUrl": emulator.api_url, "miget:maxRetries": "2"}
+    values["miget:workspaceId"] = DEFAULT_WORKSPACE_ID
     values.update(config)
     provider.configure(ConfigureRequest(Config(values, "proj")))
     return provider

@@ -19,7 +19,7 @@ from pulumi_miget.emulator import EmulatorServer
 from pulumi_miget.emulator.store import hash_value
 from pulumi_miget.errors import ConfigurationError, MigetError
 from tests.emulator.helpers import Api, calls
-from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
+from tests.support.constants import DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
 from tests.unit.common import configured
 
 APPS = "/api/v1/apps"
@@ -39,6 +39,7 @@ def inputs(**changes: Any) -> dict[str, Any]:
         "image_url": "ghcr.io/acme/api",
         "tag": "1.2.3",
         "builder": "auto",
+        "workspace_id": DEFAULT_WORKSPACE_ID,
     }
     base.update(changes)
     return {k: v for k, v in base.items() if v is not None}
@@ -167,7 +168,6 @@ def olds(**changes: Any) -> dict[str, Any]:
         "command": None,
         "args": None,
         "env": None,
-        "workspace_id": None,
         "__provider": "old-blob",
         **changes,
     }
@@ -222,9 +222,11 @@ def test_diff_replaces_what_the_api_cannot_change(
     assert result.delete_before_replace is delete_first
 
 
-def test_diff_treats_the_configured_workspace_as_the_default(emulator) -> None:
+def test_check_records_the_configured_workspace_and_diff_sees_no_change(emulator) -> None:
     provider = configured(AppProvider(), emulator, **{"miget:workspaceId": OTHER_WORKSPACE_ID})
-    assert provider.diff("u", olds(workspace_id=OTHER_WORKSPACE_ID), inputs()).changes is False
+    checked = provider.check({}, inputs(workspace_id=None)).inputs
+    assert checked["workspace_id"] == OTHER_WORKSPACE_ID
+    assert provider.diff("u", olds(workspace_id=OTHER_WORKSPACE_ID), checked).changes is False
 
 
 def test_diff_counts_unknown_values_as_changed(provider) -> None:
@@ -270,7 +272,7 @@ def test_create_is_one_post_and_echoes_every_input(provider, emulator, credentia
     assert (outs["ram_size"], outs["cpu_size"]) == (256, 0.25)  # 0.25 is Miget's default
     assert outs["credential_id"] == credential
     assert outs["env"] == {"DATABASE_URL": SECRET}  # echoed under the same key: kept secret
-    assert outs["command"] is None and outs["workspace_id"] is None
+    assert outs["command"] is None and outs["workspace_id"] == DEFAULT_WORKSPACE_ID
     assert "__provider" not in outs
     # Every input is in the outputs with the value diff will compare it to.
     assert provider.diff(result.id, outs, props).changes is False
@@ -455,7 +457,8 @@ def test_variable_calls_converge_after_a_partial_failure(provider, emulator, cre
     assert [(e["method"], e["status"]) for e in emulator.requests_log()] == [
         ("POST", 422),  # NEW exists already ...
         ("PUT", 200),  # ... so it is updated
-        ("DELETE", 404),  # LEVEL is gone already: done
+        ("DELETE", 404),  # LEVEL is gone already ...
+        ("GET", 200),  # ... and the app is there (not gone): done
     ]
 
 
@@ -490,12 +493,10 @@ def test_deleting_the_credential_first_fails_clearly(emulator, created) -> None:
     from pulumi_miget.credential import ContainerRegistryCredentialProvider
 
     credentials = ContainerRegistryCredentialProvider()
-    credentials.configure(
-        ConfigureRequest(Config({"miget:apiKey": API_KEY, "miget:apiUrl": emulator.api_url}, "p"))
-    )
+    credentials = configured(credentials, emulator)
     cred_id = created.outs["credential_id"]
     with pytest.raises(MigetError) as err:
-        credentials.delete(cred_id, {"name": "ghcr-acme"})
+        credentials.delete(cred_id, {"name": "ghcr-acme", "workspace_id": DEFAULT_WORKSPACE_ID})
     assert "HTTP 422" in str(err.value)
     assert "Credential is in use by 1 application(s)" in str(err.value)
 

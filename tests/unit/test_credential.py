@@ -16,7 +16,7 @@ from pulumi_miget.credential import ContainerRegistryCredentialProvider
 from pulumi_miget.emulator import EmulatorServer
 from pulumi_miget.errors import ConfigurationError, MigetError
 from tests.emulator.helpers import calls
-from tests.support.constants import OTHER_WORKSPACE_ID
+from tests.support.constants import DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
 from tests.unit.common import configured
 
 PATH = "/api/v1/container_registry_credentials"
@@ -24,7 +24,14 @@ TOKEN = "ghp_unit_test_token_value"
 
 
 def inputs(**changes: Any) -> dict[str, Any]:
-    base = {"name": "ghcr-acme", "registry": "github", "username": "acme-bot", "token": TOKEN}
+    """Checked inputs: check records the configured workspace in them."""
+    base = {
+        "name": "ghcr-acme",
+        "registry": "github",
+        "username": "acme-bot",
+        "token": TOKEN,
+        "workspace_id": DEFAULT_WORKSPACE_ID,
+    }
     base.update(changes)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -62,7 +69,7 @@ def test_check_does_not_need_configuration() -> None:
 
 # ---- diff ---------------------------------------------------------------------------------------
 def olds(**changes: Any) -> dict[str, Any]:
-    return {**inputs(), "uuid": "u", "workspace_id": None, "__provider": "old-blob", **changes}
+    return {**inputs(), "uuid": "u", "__provider": "old-blob", **changes}
 
 
 def test_diff_ignores_provider_blob_and_skip_validation(provider) -> None:
@@ -82,11 +89,13 @@ def test_diff_replaces_when_the_workspace_changes(provider) -> None:
     assert result.delete_before_replace is False
 
 
-def test_diff_treats_the_configured_workspace_as_the_default(emulator) -> None:
+def test_check_records_the_configured_workspace_and_diff_sees_no_change(emulator) -> None:
     provider = configured(
         ContainerRegistryCredentialProvider(), emulator, **{"miget:workspaceId": OTHER_WORKSPACE_ID}
     )
-    result = provider.diff("u", olds(workspace_id=OTHER_WORKSPACE_ID), inputs())
+    checked = provider.check({}, inputs(workspace_id=None)).inputs
+    assert checked["workspace_id"] == OTHER_WORKSPACE_ID
+    result = provider.diff("u", olds(workspace_id=OTHER_WORKSPACE_ID), checked)
     assert result.changes is False
 
 
@@ -104,7 +113,7 @@ def test_create_is_one_post_and_echoes_every_input(provider, emulator) -> None:
     assert result.id == outs["uuid"]
     assert outs["token"] == TOKEN  # echoed under the same key: the engine keeps it secret
     assert (outs["name"], outs["registry"], outs["username"]) == ("ghcr-acme", "github", "acme-bot")
-    assert outs["registry_hostname"] is None and outs["workspace_id"] is None
+    assert outs["registry_hostname"] is None and outs["workspace_id"] == DEFAULT_WORKSPACE_ID
     assert outs["created_at"] == outs["updated_at"]
     assert "__provider" not in outs
 

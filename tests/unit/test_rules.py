@@ -8,7 +8,9 @@ from pulumi_miget.rules import (
     HOSTNAME_REQUIRED,
     REGISTRIES,
     Registry,
+    Violation,
     check_credential,
+    describe_type,
     hostname_problem,
     is_uuid,
 )
@@ -133,3 +135,109 @@ def test_workspace_ids_must_be_uuids() -> None:
 def test_flags_must_be_booleans(field: str) -> None:
     [violation] = check_credential(props(**{field: "yes"}))
     assert violation.property == field
+
+
+# ---- invisible format characters, line separators and type messages ---------------------------
+
+# U+202E right-to-left override, U+200B zero-width space, U+FEFF byte-order mark,
+# U+2060 word joiner, U+00AD soft hyphen: all Unicode category Cf, all invisible.
+FORMAT_CHARACTERS = ["\u202e", "\u200b", "\ufeff", "\u2060", "\u00ad"]
+
+
+@pytest.mark.parametrize("char", FORMAT_CHARACTERS)
+@pytest.mark.parametrize("field", ["name", "username"])
+def test_names_and_usernames_refuse_invisible_format_characters(field: str, char: str) -> None:
+    assert check_credential(props(**{field: f"acme{char}bot"})) == [
+        Violation(
+            field,
+            f"'{field}' must not contain invisible format characters (U+{ord(char):04X}) such "
+            "as zero-width spaces or right-to-left overrides: retype the value instead of "
+            "pasting it",
+            None,
+        )
+    ]
+
+
+def test_a_token_with_a_format_character_is_refused_without_describing_it() -> None:
+    assert check_credential(props(token="\ufeffghp_x")) == [
+        Violation(
+            "token",
+            "'token' must not contain invisible format characters such as zero-width spaces or "
+            "right-to-left overrides: retype the value instead of pasting it",
+            None,
+        )
+    ]
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029"])
+def test_unicode_line_separators_count_as_control_characters(separator: str) -> None:
+    [violation] = check_credential(props(name=f"ghcr{separator}acme"))
+    assert violation == Violation("name", "'name' must not contain control characters", None)
+    [violation] = check_credential(props(token=f"ghp{separator}x"))
+    assert violation == Violation("token", "'token' must not contain control characters", None)
+
+
+def test_ordinary_unicode_names_are_still_accepted() -> None:
+    assert check_credential(props(name="Zugang für GHCR ✓", username="zoë")) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "got"),
+    [
+        (1.0, "a number"),  # how the engine sends a number
+        (0, "a number"),
+        ("true", "a string"),
+        ([True], "a list"),
+        ({"value": True}, "an object"),
+    ],
+)
+@pytest.mark.parametrize("field", ["skip_validation", "adopt"])
+def test_flags_name_the_type_expected_and_the_type_given(
+    field: str, value: object, got: str
+) -> None:
+    assert check_credential(props(**{field: value})) == [
+        Violation(field, f"'{field}' must be a boolean (true/false), got {got}", 400)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("name", 42.0, "'name' must be a string, got a number"),
+        ("name", True, "'name' must be a string, got a boolean"),
+        ("username", ["bot"], "'username' must be a string, got a list"),
+        ("token", {"value": "x"}, "'token' must be a string, got an object"),
+        ("registry", 1.0, "'registry' must be a string, got a number"),
+    ],
+)
+def test_string_fields_name_the_type_given(field: str, value: object, reason: str) -> None:
+    assert check_credential(props(**{field: value})) == [Violation(field, reason, 400)]
+
+
+def test_hostname_and_workspace_name_the_type_given() -> None:
+    assert check_credential(props(registry_hostname=443.0)) == [
+        Violation("registry_hostname", "'registry_hostname' must be a string, got a number", 400)
+    ]
+    assert check_credential(props(workspace_id=123.0)) == [
+        Violation(
+            "workspace_id", "'workspace_id' must be a workspace UUID string, got a number", None
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (None, "null"),
+        (True, "a boolean"),
+        (1, "a number"),
+        (1.5, "a number"),
+        ("x", "a string"),
+        ((), "a list"),
+        ([], "a list"),
+        ({}, "an object"),
+        (b"x", "a value of type bytes"),
+    ],
+)
+def test_describe_type_uses_the_program_languages_words(value: object, words: str) -> None:
+    assert describe_type(value) == words

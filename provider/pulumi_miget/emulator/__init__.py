@@ -8,19 +8,33 @@ Run it with ``miget-emulator`` (or ``python -m pulumi_miget.emulator``), or in-p
     with EmulatorServer() as server:
         ...  # point a client at server.api_url with "Authorization: Bearer " + DEFAULT_API_KEY
 
-Needs Flask (the ``emulator`` extra). ``import pulumi_miget`` never imports this package.
+Needs Flask (the ``emulator`` extra). ``import pulumi_miget`` never imports this package, and
+importing this package does not import Flask either: the names below are loaded on first use
+[INF], so ``miget-emulator`` can say what is missing (``__main__.py``) instead of failing with a
+traceback, and ``from pulumi_miget.emulator import EmulatorServer`` without Flask raises a
+ModuleNotFoundError whose message is ``FLASK_MISSING``.
 """
 
 from __future__ import annotations
 
-from pulumi_miget.emulator.app import Emulator, create_app, emulator_of
-from pulumi_miget.emulator.faults import Fault, FaultSpecError
-from pulumi_miget.emulator.server import EmulatorServer
-from pulumi_miget.emulator.store import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID, Store, Tenancy
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pulumi_miget.emulator.app import Emulator, create_app, emulator_of
+    from pulumi_miget.emulator.faults import Fault, FaultSpecError
+    from pulumi_miget.emulator.server import EmulatorServer
+    from pulumi_miget.emulator.store import (
+        DEFAULT_API_KEY,
+        DEFAULT_WORKSPACE_ID,
+        Store,
+        Tenancy,
+    )
 
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_WORKSPACE_ID",
+    "FLASK_MISSING",
     "Emulator",
     "EmulatorServer",
     "Fault",
@@ -30,3 +44,45 @@ __all__ = [
     "create_app",
     "emulator_of",
 ]
+
+FLASK_MISSING = "the emulator needs Flask: pip install 'pulumi-miget[emulator]'"
+"""What to tell someone whose environment lacks the ``emulator`` extra."""
+
+_FLASK_PACKAGES = frozenset({"flask", "werkzeug"})
+
+# name → the submodule that defines it.
+_LAZY = {
+    "Emulator": "app",
+    "create_app": "app",
+    "emulator_of": "app",
+    "Fault": "faults",
+    "FaultSpecError": "faults",
+    "EmulatorServer": "server",
+    "DEFAULT_API_KEY": "store",
+    "DEFAULT_WORKSPACE_ID": "store",
+    "Store": "store",
+    "Tenancy": "store",
+}
+
+
+def is_flask_missing(error: ImportError) -> bool:
+    """Whether ``error`` means that Flask (or its werkzeug) is not installed."""
+    return (error.name or "").partition(".")[0] in _FLASK_PACKAGES
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    except ImportError as error:
+        if is_flask_missing(error):
+            raise ModuleNotFoundError(FLASK_MISSING, name=error.name) from error
+        raise
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -2,6 +2,11 @@
 
 API keys come from ``--api-key`` (repeatable), else ``MIGET_EMULATOR_API_KEYS`` (comma
 separated), else ``DEFAULT_API_KEY``. Ctrl-C and SIGTERM stop it cleanly (exit status 0).
+
+Start-up failures are one line on stderr, never a traceback [INF]: exit status 1 when Flask (the
+``emulator`` extra) is missing, the port is taken or the database cannot be used, 2 for a bad
+flag value. ``--db PATH`` creates the file's missing parent folders (``--db .demo/emulator.db``
+on a fresh checkout) [INF].
 """
 
 from __future__ import annotations
@@ -14,9 +19,13 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from pulumi_miget.emulator.server import EmulatorServer
+from pulumi_miget.emulator import FLASK_MISSING, is_flask_missing
 from pulumi_miget.emulator.store import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID
+
+if TYPE_CHECKING:
+    from pulumi_miget.emulator.server import EmulatorServer
 
 ENV_API_KEYS = "MIGET_EMULATOR_API_KEYS"
 DEFAULT_PORT = 8910
@@ -92,9 +101,31 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
+def _create_parent_folder(db: str) -> None:
+    """Make the folder an SQLite file will live in; OSError when that is impossible."""
+    if db in ("", ":memory:"):  # "" is SQLite's private temporary database
+        return
+    parent = os.path.dirname(os.path.abspath(db))
+    os.makedirs(parent, exist_ok=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     api_keys = resolve_api_keys(args.api_key, os.environ)
+    try:
+        # Flask is imported here, not at the top, so a missing extra is a hint, not a traceback.
+        from pulumi_miget.emulator.server import EmulatorServer
+    except ImportError as error:
+        if not is_flask_missing(error):
+            raise
+        print(f"{PROG}: {FLASK_MISSING}", file=sys.stderr)
+        return 1
+    try:
+        _create_parent_folder(args.db)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        print(f"{PROG}: cannot use database {args.db}: {reason}", file=sys.stderr)
+        return 1
     try:
         server = EmulatorServer(
             host=args.host,

@@ -22,12 +22,20 @@ then passes these checks (the first failure answers):
    message for a suspended workspace, on every request, reads included [DOC].
 
 The routes then check their path ids, and read their bodies with ``json_object``: 415 for a
-POST/PUT body that is not ``application/json``; 413 over 64 KiB; 400 for malformed JSON or a body
-that is not a JSON object. An empty body counts as ``{}`` [INF, as Grape].
+POST/PUT body that is not ``application/json``; 413 over 64 KiB, with a ``Content-Length`` or
+sent chunked [INF for chunked]; 400 for malformed JSON or a body that is not a JSON object. An
+empty body counts as ``{}`` [INF, as Grape]. Values JSON cannot carry faithfully answer 400
+``<field> is invalid`` naming each one (Grape-style paths: ``ram_size``,
+``deployment_config[tag]``, ``app_vars_attributes[0][value]``; comma-joined), before any field
+check and with nothing stored [INF]: a number that is not finite (``NaN``, ``Infinity``,
+``-Infinity``, which RFC 8259 §6 does not allow, or one that overflows a double such as
+``1e999``), an integer too long for Python to parse, and a string or key with a lone UTF-16
+surrogate (JSON ``"\\ud800"``, which no UTF-8 text can hold).
 
 Errors are ``{"error": "<message>"}`` (the app endpoints' 422 answers use ``errors``). Unknown
-routes answer 404 and wrong methods 405, as JSON [INF]. After the route, the request is added to
-the request log (``control.py`` describes it).
+routes answer 404 and wrong methods 405, as JSON [INF]; so do the errors the HTTP server answers
+before a request reaches the app, such as 400 for a garbage request line (``server.py``) [INF].
+After the route, the request is added to the request log (``control.py`` describes it).
 
 Keys and workspaces [INF]: the emulator models one user who belongs to every workspace it knows
 (the default one, ``--workspace`` ones, scoped keys' ones). ``KEY`` is that user's token;
@@ -37,16 +45,18 @@ Keys and workspaces [INF]: the emulator models one user who belongs to every wor
 from __future__ import annotations
 
 import json
+import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from pulumi_miget.emulator.faults import (
+    MAX_DELAY_SECONDS,
     Fault,
     FaultPlan,
     LogEntry,
@@ -111,6 +121,8 @@ class Emulator:
     def set_latency(self, seconds: object) -> None:
         if not is_seconds(seconds):
             raise ValueError("seconds must be a non-negative number")
+        if seconds > MAX_DELAY_SECONDS:  # [INF] as a fault's delay
+            raise ValueError(f"seconds must be at most {MAX_DELAY_SECONDS}")
         self.latency = float(seconds)
 
 
@@ -146,7 +158,9 @@ def create_app(
     tenancy = Tenancy(api_keys if api_keys is not None else [DEFAULT_API_KEY], workspaces)
     app = Flask(__name__)
     app.json = _OrderedJSON(app)
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    # One byte over the limit, so json_object can tell a chunked body (no Content-Length) of
+    # exactly 64 KiB from a longer one: werkzeug silently truncates a chunked body at the limit.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES + 1
     app.extensions[_EXTENSION] = Emulator(Store(db), tenancy)
     app.register_blueprint(_api_blueprint())
     app.register_blueprint(control_blueprint())
@@ -301,21 +315,103 @@ def _requested_workspace(grant: KeyGrant) -> str:
 # --- request bodies -------------------------------------------------------------------------
 
 
-def json_object(*, require_json_type: bool) -> dict[str, Any]:
-    """The request body as a JSON object; ApiError 415/400 (413 comes from werkzeug)."""
+def json_object(*, require_json_type: bool, check_values: bool = True) -> dict[str, Any]:
+    """The request body as a JSON object; ApiError 415/400, RequestEntityTooLarge 413.
+
+    ``check_values`` (the Miget API): 400 ``<field> is invalid`` for each value JSON cannot carry
+    faithfully (see the module docstring). The control API turns it off and checks its own
+    fields with its own messages (Python's lenient parse: ``NaN`` is a float there).
+    """
     if require_json_type and not request.is_json:
         raise ApiError(415, "Content-Type must be application/json")
-    data = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+    # werkzeug raises 413 for a Content-Length past MAX_CONTENT_LENGTH (the limit + 1); a chunked
+    # body is cut at MAX_CONTENT_LENGTH instead, so a body longer than the limit is refused here.
+    data = request.get_data(cache=False)
+    if len(data) > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()
     if not data.strip():
         return {}
     try:
-        body = json.loads(data)
+        body = _parse(data) if check_values else json.loads(data)
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise ApiError(400, "Request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "Request body must be a JSON object")
+    if check_values:
+        problems = [f"{path} is invalid" for path in _unfaithful_values(body)]
+        if problems:
+            raise ApiError(400, ", ".join(dict.fromkeys(problems)))
     g.body_fields = _field_names(body)  # names only, for the request log
     return body
+
+
+class _Unfaithful:
+    """What ``_parse`` puts where the body holds a number Python cannot use as one."""
+
+    def __repr__(self) -> str:
+        return "<not a usable number>"
+
+
+_UNFAITHFUL = _Unfaithful()
+
+
+def _finite_float(text: str) -> float | _Unfaithful:
+    number = float(text)  # "1e999" parses as inf
+    return number if math.isfinite(number) else _UNFAITHFUL
+
+
+def _any_int(text: str) -> int | _Unfaithful:
+    try:
+        return int(text)
+    except ValueError:  # longer than sys.get_int_max_str_digits() (4300 digits by default)
+        return _UNFAITHFUL
+
+
+def _parse(data: bytes) -> Any:
+    """``json.loads`` with ``NaN``/``Infinity``/``-Infinity``, overflowing floats and unparseable
+    integers turned into ``_UNFAITHFUL``, so the check can name their field."""
+    return json.loads(
+        data,
+        parse_constant=lambda _: _UNFAITHFUL,
+        parse_float=_finite_float,
+        parse_int=_any_int,
+    )
+
+
+def _unfaithful_values(body: Mapping[str, Any]) -> Iterator[str]:
+    """The Grape-style path of each non-finite number, and of each string (value or key) with a
+    lone surrogate, in document order. Iterative: the body may nest as deep as json.loads
+    allows, deeper than this request's remaining stack."""
+    stack = list(reversed(_children("", body)))
+    while stack:
+        path, value = stack.pop()
+        if value is _UNFAITHFUL or (isinstance(value, str) and not _is_utf8(value)):
+            yield path
+        elif isinstance(value, Mapping | list):
+            stack.extend(reversed(_children(path, value)))
+
+
+def _children(path: str, value: Mapping[str, Any] | list[Any]) -> list[tuple[str, Any]]:
+    """(path, value) of each member. A key with a lone surrogate is itself the problem: its
+    path (the key with ``\\udXXX`` escapes) stands for it, with ``_UNFAITHFUL`` as the value."""
+    if isinstance(value, list):
+        return [(f"{path}[{index}]", item) for index, item in enumerate(value)]
+    members = []
+    for key, child in value.items():
+        broken = not _is_utf8(key)
+        name = key.encode("utf-8", "backslashreplace").decode("utf-8") if broken else key
+        members.append((f"{path}[{name}]" if path else name, _UNFAITHFUL if broken else child))
+    return members
+
+
+def _is_utf8(text: str) -> bool:
+    """False for a string with a lone surrogate (JSON's ``"\\ud800"``): SQLite, hashing and
+    logging all need UTF-8, which cannot encode one."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _field_names(body: Mapping[str, Any]) -> tuple[str, ...]:

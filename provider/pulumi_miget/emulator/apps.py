@@ -45,6 +45,11 @@ Checks, in order (the first failing step answers):
    ``label``, ``project_id`` / ``resource_id`` (UUIDs), ``builder`` (``auto``, ``dockerfile``,
    ``custom``), ``ram_size`` / ``cpu_size`` (numbers), ``deployment_method`` (the six methods),
    ``deployment_config[...]`` field types, ``app_vars_attributes`` (``[{key, value}]`` strings).
+   ``ram_size`` outside 1-1048576 (MiB, 1 TiB) or ``cpu_size`` outside 0.001-256 (cores) is
+   ``<field> does not have a valid value`` [INF: the bounds of the provider's own check,
+   Grape's ``values:`` wording], on create and on update; non-finite numbers (``NaN``,
+   ``Infinity``, ``1e999``) and lone surrogates in any string are refused before that, while
+   the body is read (``app.py``). Nothing is stored when any check fails.
 2. 422 ``The emulator implements only the container_registry deployment method`` for any other
    (or no) ``deployment_method`` [emulator limit].
 3. 404 ``App not found`` (unknown uuid, or one in another workspace) for the ``{uuid}`` routes.
@@ -73,7 +78,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify
 
-from pulumi_miget.app_rules import DEFAULT_TAG, check_app
+from pulumi_miget.app_rules import DEFAULT_TAG, SIZES, check_app
 from pulumi_miget.emulator.app import ApiError, current_emulator, json_object
 from pulumi_miget.emulator.store import AppRecord, DuplicateNameError, Store, hash_value
 from pulumi_miget.rules import is_uuid
@@ -91,6 +96,13 @@ DEPLOYMENT_METHODS = (
 )
 DEFAULT_RAM_MIB = 128
 DEFAULT_CPU = 0.25
+# [INF] The sizes the emulator accepts: property → (minimum, maximum), inclusive. The same bounds
+# as the provider's check (app_rules); past them the entity's byte count or SQLite would overflow.
+# [INF] The provider's own limits (app_rules.SIZES): the API documents none, but a finite
+# value far out of range (1e30) must not reach the store.
+SIZE_RANGES: dict[str, tuple[float, float]] = {
+    key: (low, high) for key, (low, high, _unit) in SIZES.items()
+}
 SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
 SUFFIX_LENGTH = 6
 
@@ -159,6 +171,7 @@ def create_application() -> tuple[Response, int]:
     raw["env"] = env
     props = {key: value for key, value in raw.items() if value is not None and value != ""}
     props.setdefault("tag", DEFAULT_TAG)
+    problems += _size_problems(props)
     _raise_params(props, CREATE_PARAMS, problems, required=REQUIRED)
     if body.get("deployment_method") != CONTAINER_REGISTRY:
         raise ApiError(422, UNSUPPORTED_METHOD)
@@ -217,6 +230,7 @@ def update_application(app_id: str) -> Response:
         f"{key} is invalid" for key in ("ram_size", "cpu_size") if params.get(key, 0) is None
     ]
     present = {key: value for key, value in params.items() if value not in (None, "")}
+    problems += _size_problems(present)
     _raise_params(present, CREATE_PARAMS, problems)
     store = _store()
     with store.transaction():
@@ -355,6 +369,20 @@ def _type_problems(body: Mapping[str, Any]) -> list[str]:
     for key in ("name", "label", "project_id", "resource_id", "builder"):
         if key in body and body[key] in (None, ""):
             problems.append(f"{key} is empty")
+    return problems
+
+
+def _size_problems(props: Mapping[str, Any]) -> list[str]:
+    """``<field> does not have a valid value`` for each number outside ``SIZE_RANGES`` (other
+    types are the rules table's ``is invalid``)."""
+    problems = []
+    for key, (low, high) in SIZE_RANGES.items():
+        value = props.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        # A comparison, not float(): exact for huge ints (10**30), and false for NaN.
+        if not low <= value <= high:
+            problems.append(f"{key} does not have a valid value")
     return problems
 
 

@@ -10,6 +10,10 @@ A fault matches the next ``times`` requests whose method and path match (exact, 
   (the "commit, then lose the response" case a client must reconcile).
 
 ``delay`` may also be given with the other actions: the emulator sleeps first, then acts.
+
+Bounds [INF]: ``times`` at most 1,000,000; ``delay`` (and the control API's latency) at most
+3600 seconds, since ``time.sleep`` overflows on absurd durations and the request would answer
+500; a numeric ``retry_after`` at most 86400 seconds (a day).
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from typing import Any, TypeGuard
 
 __all__ = [
     "ACTIONS",
+    "MAX_DELAY_SECONDS",
+    "MAX_RETRY_AFTER",
+    "MAX_TIMES",
     "Fault",
     "FaultPlan",
     "FaultSpecError",
@@ -38,6 +45,9 @@ __all__ = [
 
 ACTIONS = ("status", "delay", "drop", "lost_response")
 LOG_LIMIT = 10_000  # oldest entries go first, so a long-running emulator cannot grow unbounded
+MAX_TIMES = 1_000_000  # [INF] plenty for "every request of a test"
+MAX_DELAY_SECONDS = 3600  # [INF] an hour; time.sleep() overflows long before 1e10 s
+MAX_RETRY_AFTER = 86_400  # [INF] a day, as whole seconds in the header
 
 
 class FaultSpecError(ValueError):
@@ -66,6 +76,8 @@ def is_seconds(value: object) -> TypeGuard[float]:
     Python's JSON parser accepts NaN and Infinity, which time.sleep() would choke on."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
+    if isinstance(value, int):  # math.isfinite() overflows on a 400-digit int
+        return value >= 0
     return math.isfinite(value) and value >= 0
 
 
@@ -80,6 +92,8 @@ def _parse_times(spec: Mapping[str, Any]) -> int:
     times = spec.get("times", 1)
     if not isinstance(times, int) or isinstance(times, bool) or times < 1:
         raise FaultSpecError("times must be a positive integer")
+    if times > MAX_TIMES:
+        raise FaultSpecError(f"times must be at most {MAX_TIMES}")
     return times
 
 
@@ -101,6 +115,8 @@ def _parse_retry_after(spec: Mapping[str, Any], action: str) -> str | None:
     if action != "status":
         raise FaultSpecError("retry_after is only used with action 'status'")
     if is_seconds(retry_after):
+        if retry_after > MAX_RETRY_AFTER:
+            raise FaultSpecError(f"retry_after must be at most {MAX_RETRY_AFTER} seconds")
         # Retry-After is whole seconds (RFC 9110 §10.2.3).
         return str(int(retry_after))
     if isinstance(retry_after, str) and retry_after.strip():
@@ -116,6 +132,8 @@ def _parse_delay(spec: Mapping[str, Any], action: str) -> float | None:
         return None
     if not is_seconds(delay):
         raise FaultSpecError("delay must be a non-negative number of seconds")
+    if delay > MAX_DELAY_SECONDS:
+        raise FaultSpecError(f"delay must be at most {MAX_DELAY_SECONDS} seconds")
     return float(delay)
 
 

@@ -1,10 +1,16 @@
 """Serving the emulator: ``EmulatorServer`` runs the Flask app of ``app.py`` on a loopback port
 with werkzeug, in a daemon thread, and offers the control API (``control.py``) as methods that act
 on the live state directly. ``miget-emulator`` (``__main__.py``) is a command line around it.
+
+Errors the HTTP server answers itself, before a request reaches the app (a garbage request line,
+an unsupported HTTP version, a request line or headers too long), are JSON as well [INF]:
+``{"error": "<the status's reason phrase>"}`` (e.g. ``Bad Request``), with ``Connection: close``.
+The detail (``Bad request syntax ('GARBAGE')``) goes to the server's log, not to the client.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Sequence
@@ -21,14 +27,35 @@ from pulumi_miget.emulator.faults import parse_fault
 __all__ = ["EmulatorServer"]
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _JSONErrorHandler(WSGIRequestHandler):
+    """http.server answers malformed requests with an HTML page (``send_error``); these answer
+    ``{"error": "<reason phrase>"}`` like every other emulator error [INF]."""
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        phrase = self.responses.get(code, ("Error", ""))[0]
+        self.log_error("code %d, message %s", code, message or phrase)
+        body = json.dumps({"error": phrase}, separators=(",", ":")).encode() + b"\n"
+        if self.request_version == "HTTP/0.9":
+            # A request line too broken to name its version is taken as HTTP/0.9, which gets no
+            # status line or headers; answer it as HTTP/1.x so a client sees the status.
+            self.request_version = "HTTP/1.0"
+        self.send_response(code)  # the standard phrase: the detail may echo the client's bytes
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+class _QuietHandler(_JSONErrorHandler):
     """No access log: tests run thousands of requests."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
 
-class _AccessLogHandler(WSGIRequestHandler):
+class _AccessLogHandler(_JSONErrorHandler):
     """One plain line per request on stderr: no colour codes (werkzeug adds them even when
     stderr is not a terminal) and no query string."""
 

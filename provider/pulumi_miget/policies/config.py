@@ -94,7 +94,7 @@ def _string_list_schema(description: str, default: list[str], **extra: Any) -> d
 
 _PRODUCTION_SCHEMA: Final[dict[str, dict[str, Any]]] = {
     "productionStackPattern": _string_schema(
-        "A stack whose name matches this regular expression is production.",
+        "A stack whose name matches this regular expression (ignoring case) is production.",
         DEFAULT_PRODUCTION_STACK_PATTERN,
         format="regex",
     ),
@@ -102,7 +102,8 @@ _PRODUCTION_SCHEMA: Final[dict[str, dict[str, Any]]] = {
         "Stack tag that marks the environment.", DEFAULT_PRODUCTION_TAG_KEY, minLength=1
     ),
     "productionTagValues": _string_list_schema(
-        "Values of productionTagKey that mean production.", list(DEFAULT_PRODUCTION_TAG_VALUES)
+        "Values of productionTagKey that mean production (ignoring case).",
+        list(DEFAULT_PRODUCTION_TAG_VALUES),
     ),
 }
 

@@ -24,7 +24,7 @@ from .catalog import (
 from .factory import ResourcePolicyFactory
 from .production import production_reason
 from .props import is_unknown, read_prop
-from .read_config import regex_setting, reports_config_errors, str_list_setting
+from .read_config import regex_setting, registry_list_setting, reports_config_errors
 
 
 def _is_credential(args: ResourceValidationArgs) -> bool:
@@ -155,7 +155,7 @@ def validate_allowed_registries(
     """The credential's ``registry`` kind is in ``allowedRegistries``."""
     if not _is_credential(args):
         return
-    allowed = str_list_setting(args.get_config(), ALLOWED_REGISTRIES, "allowedRegistries")
+    allowed = registry_list_setting(args.get_config(), ALLOWED_REGISTRIES, "allowedRegistries")
     registry = read_prop(args.props, "registry")
     if not isinstance(registry, str):
         return

@@ -27,24 +27,27 @@ def production_reason(
 
     Production is any of: the stack name matches ``productionStackPattern``; the stack tag
     ``productionTagKey`` has one of ``productionTagValues``; the stack config
-    ``miget:environment`` is ``production``. ``stack`` and ``environment`` default to what the
-    policy runtime was started with (``PULUMI_STACK`` and ``PULUMI_CONFIG``).
+    ``miget:environment`` is ``production``. The stack name, the tag value and the environment
+    are compared ignoring case (``Production``, ``PROD`` and ``prod`` name one environment;
+    a stack name is matched with ``re.IGNORECASE``), the tag value and the environment ignoring
+    surrounding whitespace too. ``stack`` and ``environment`` default to what the policy
+    runtime was started with (``PULUMI_STACK`` and ``PULUMI_CONFIG``).
     """
     policy = NO_SKIP_VALIDATION_IN_PRODUCTION  # whose defaults to use: the same in every policy
     stack_name = pulumi.get_stack() if stack is None else stack
-    pattern = regex_setting(config, policy, "productionStackPattern")
+    pattern = regex_setting(config, policy, "productionStackPattern", ignore_case=True)
     if pattern.search(stack_name):
         return f"stack name '{stack_name}' matches {pattern.pattern!r}"
 
     tag_key = str_setting(config, policy, "productionTagKey")
     tag_values = str_list_setting(config, policy, "productionTagValues")
     tag = stack_tags.get(tag_key)
-    if tag is not None and tag in tag_values:
+    if isinstance(tag, str) and tag.strip().casefold() in {v.casefold() for v in tag_values}:
         return f"stack tag {tag_key}={tag}"
 
     if environment is None and read_environment:
         value = pulumi.runtime.get_config(ENVIRONMENT_CONFIG_KEY)
         environment = value if isinstance(value, str) else None
-    if environment is not None and environment.strip().lower() == PRODUCTION_ENVIRONMENT:
+    if environment is not None and environment.strip().casefold() == PRODUCTION_ENVIRONMENT:
         return f"config {ENVIRONMENT_CONFIG_KEY}={environment}"
     return None

@@ -10,6 +10,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation
 
+from ..rules import REGISTRIES, describe_type
 from .config import DEFAULT_CONFIG
 
 
@@ -25,29 +26,52 @@ def setting(config: Mapping[str, Any], policy: str, key: str) -> Any:
 
 def str_setting(config: Mapping[str, Any], policy: str, key: str) -> str:
     value = setting(config, policy, key)
-    if not isinstance(value, str) or not value:
-        raise PolicyConfigError(f"'{key}' must be a non-empty string")
+    if not isinstance(value, str):
+        raise PolicyConfigError(f"'{key}' must be a non-empty string, got {describe_type(value)}")
+    if not value:
+        raise PolicyConfigError(f"'{key}' must be a non-empty string, got an empty one")
     return value
 
 
 def str_list_setting(config: Mapping[str, Any], policy: str, key: str) -> list[str]:
     value = setting(config, policy, key)
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise PolicyConfigError(f"'{key}' must be a list of strings")
+    if not isinstance(value, (list, tuple)):
+        raise PolicyConfigError(f"'{key}' must be a list of strings, got {describe_type(value)}")
+    wrong = [item for item in value if not isinstance(item, str)]
+    if wrong:
+        got = describe_type(wrong[0])
+        raise PolicyConfigError(f"'{key}' must be a list of strings, got a list with {got} in it")
     return list(value)
 
 
-def regex_setting(config: Mapping[str, Any], policy: str, key: str) -> re.Pattern[str]:
+def registry_list_setting(config: Mapping[str, Any], policy: str, key: str) -> list[str]:
+    """A list of registry kinds: each one of :data:`~pulumi_miget.rules.REGISTRIES`, once."""
+    value = str_list_setting(config, policy, key)
+    unknown = [kind for kind in dict.fromkeys(value) if kind not in REGISTRIES]
+    if unknown:
+        listed = ", ".join(repr(kind) for kind in unknown)
+        raise PolicyConfigError(
+            f"'{key}' has unknown registry kind(s) {listed}; the kinds are {', '.join(REGISTRIES)}"
+        )
+    twice = [kind for kind in dict.fromkeys(value) if value.count(kind) > 1]
+    if twice:
+        raise PolicyConfigError(f"'{key}' lists {', '.join(map(repr, twice))} more than once")
+    return value
+
+
+def regex_setting(
+    config: Mapping[str, Any], policy: str, key: str, *, ignore_case: bool = False
+) -> re.Pattern[str]:
     pattern = str_setting(config, policy, key)
     try:
-        return _compile(pattern)
+        return _compile(pattern, re.IGNORECASE if ignore_case else 0)
     except re.error as exc:
         raise PolicyConfigError(f"'{key}' is not a valid regular expression ({exc})") from None
 
 
 @functools.lru_cache(maxsize=64)
-def _compile(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def _compile(pattern: str, flags: int) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
 
 
 Validate = Callable[[Any, ReportViolation], None]
