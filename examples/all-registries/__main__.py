@@ -3,6 +3,7 @@
 `registry_hostname` is required for generic, aws_ecr and azure, and optional for the others.
 Each registry gets its own secret token from stack config:
 
+    pulumi config set miget:workspaceId <workspace uuid>
     pulumi config set --secret dockerHubToken ...   (and so on for every key below)
 """
 

@@ -1,6 +1,7 @@
 """A private image on Miget: a GHCR login and an app that pulls with it.
 
 pulumi config set miget:apiKey --secret <your Miget API key>
+pulumi config set miget:workspaceId <uuid>   # in the dashboard URL; the emulator prints it
 pulumi config set ghcrToken --secret <a GitHub token with read:packages>
 pulumi config set projectId <project uuid>      # GET /api/v1/projects (any UUID on the emulator)
 pulumi config set resourceId <resource uuid>    # GET /api/v1/resources (any UUID on the emulator)

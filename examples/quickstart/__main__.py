@@ -1,6 +1,7 @@
 """The smallest useful program: one GitHub Container Registry login for Miget.
 
 pulumi config set miget:apiKey --secret <your Miget API key>
+pulumi config set miget:workspaceId <uuid>   # in the dashboard URL; the emulator prints it
 pulumi config set ghcrToken --secret <a GitHub token with read:packages>
 pulumi up
 """
