@@ -237,3 +237,9 @@ def test_golden_blob_from_v0_1_0_still_loads(
     assert loaded._client is None  # __setstate__ rebuilt a clean, unconfigured provider
     for result in fresh_processes:
         assert result["types"][1] == ".".join(case.class_ref)
+
+
+def test_the_blob_is_byte_identical_to_the_released_one(blob: str, golden: str) -> None:
+    """Users' states hold this exact text: the same bytes mean a moved or renamed module never
+    shows as a diff of ``__provider`` nor breaks un-pickling (the pickled names are pinned)."""
+    assert blob == golden
