@@ -63,7 +63,6 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from .app_rules import DEFAULT_BUILDER, DEFAULT_TAG, check_app
 from .base import (
     MigetProvider,
     changed,
@@ -78,11 +77,11 @@ from .errors import (
     NotFoundError,
 )
 from .rules import is_uuid
+from .rules.app import DEFAULT_BUILDER, DEFAULT_TAG, check_app
 
 if TYPE_CHECKING:  # the HTTP stack is imported only inside the provider process
     from .client import MigetClient
 
-APP_TYPE = "pulumi-python:dynamic/miget:App"
 API_PATH = "/apps"
 DEPLOYMENT_METHOD = "container_registry"
 

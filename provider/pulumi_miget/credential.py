@@ -49,7 +49,6 @@ from .rules import Registry
 if TYPE_CHECKING:  # the HTTP stack is imported only inside the provider process
     from .client import MigetClient
 
-CREDENTIAL_TYPE = "pulumi-python:dynamic/miget:ContainerRegistryCredential"
 API_PATH = "/container_registry_credentials"
 
 # What the API stores and returns (token: stores only).

@@ -15,9 +15,10 @@ import dill
 import grpc
 import pytest
 
-from pulumi_miget.app import APP_TYPE, AppProvider
+from pulumi_miget.app import AppProvider
 from pulumi_miget.emulator import EmulatorServer
 from pulumi_miget.emulator.store import hash_value
+from pulumi_miget.tokens import APP_TYPE
 from tests.contract.common import WRONG_KEY, stack_config
 from tests.emulator.helpers import Api, calls
 from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID

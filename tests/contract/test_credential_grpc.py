@@ -19,9 +19,10 @@ import dill
 import grpc
 import pytest
 
-from pulumi_miget.credential import CREDENTIAL_TYPE, ContainerRegistryCredentialProvider
+from pulumi_miget.credential import ContainerRegistryCredentialProvider
 from pulumi_miget.emulator import EmulatorServer
 from pulumi_miget.emulator.store import hash_token
+from pulumi_miget.tokens import CREDENTIAL_TYPE
 from tests.contract.common import WRONG_KEY, stack_config
 from tests.emulator.helpers import Api, calls
 from tests.support.constants import (

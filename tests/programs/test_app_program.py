@@ -14,9 +14,9 @@ import pulumi
 import pytest
 
 from pulumi_miget import App, ContainerRegistryCredential, Registry
-from pulumi_miget.app import APP_TYPE, AppProvider
-from pulumi_miget.credential import CREDENTIAL_TYPE
+from pulumi_miget.app import AppProvider
 from pulumi_miget.emulator import EmulatorServer
+from pulumi_miget.tokens import APP_TYPE, CREDENTIAL_TYPE
 from tests.emulator.helpers import Api, calls
 from tests.programs.common import sent
 from tests.support.constants import DEFAULT_WORKSPACE_ID

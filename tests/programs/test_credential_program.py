@@ -13,9 +13,10 @@ from typing import Any
 import pulumi
 import pytest
 
-from pulumi_miget import CREDENTIAL_TYPE, ContainerRegistryCredential, Registry
+from pulumi_miget import ContainerRegistryCredential, Registry
 from pulumi_miget.credential import ContainerRegistryCredentialProvider
 from pulumi_miget.emulator import EmulatorServer
+from pulumi_miget.tokens import CREDENTIAL_TYPE
 from tests.emulator.helpers import Api
 from tests.programs.common import sent
 from tests.support.constants import (

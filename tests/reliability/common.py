@@ -15,9 +15,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pulumi_miget.credential import CREDENTIAL_TYPE, ContainerRegistryCredentialProvider
+from pulumi_miget.credential import ContainerRegistryCredentialProvider
 from pulumi_miget.emulator import EmulatorServer
 from pulumi_miget.emulator.store import CredentialRecord, hash_token
+from pulumi_miget.tokens import CREDENTIAL_TYPE
 from tests.reliability.figures import Figures
 from tests.support.constants import API_KEY, CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
 from tests.support.engine import Engine, Props, ProviderServer, Secret, plain, provider_blob

@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-
 from pulumi_miget import App, ContainerRegistryCredential, Registry
 from pulumi_miget.emulator import EmulatorServer
 from tests.support.engine import ProviderServer, ResourceState, Secret

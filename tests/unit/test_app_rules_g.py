@@ -1,4 +1,4 @@
-"""The App rules table (``app_rules.check_app``) and the provider's ``check`` that applies it:
+"""The App rules table (``rules.app.check_app``) and the provider's ``check`` that applies it:
 trailing newlines, the label filled in from the name, number bounds, invisible format
 characters and the type messages. Every case asserts the exact failures, property and reason.
 
@@ -14,18 +14,18 @@ from typing import Any
 import pytest
 
 from pulumi_miget.app import AppProvider
-from pulumi_miget.app_rules import (
+from pulumi_miget.rules.app import (
     MAX_CPU,
     MAX_RAM_MIB,
     MIN_CPU,
     MIN_RAM_MIB,
-    AppViolation,
     check_app,
     env_key_problem,
     name_problems,
     size_problem,
     tag_problem,
 )
+from pulumi_miget.rules.common import Violation
 from tests.support.constants import DEFAULT_WORKSPACE_ID
 
 PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
@@ -274,5 +274,5 @@ def test_type_messages_name_the_type_expected_and_the_type_given(
 
 def test_check_app_returns_app_violations_with_their_status() -> None:
     assert check_app(checked(ram_size=math.nan)) == [
-        AppViolation("ram_size", ram_reason("nan"), None, None)
+        Violation("ram_size", ram_reason("nan"), None, None)
     ]

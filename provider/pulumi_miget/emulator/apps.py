@@ -78,10 +78,10 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify
 
-from pulumi_miget.app_rules import DEFAULT_TAG, SIZES, check_app
 from pulumi_miget.emulator.app import ApiError, current_emulator, json_object
 from pulumi_miget.emulator.store import AppRecord, DuplicateNameError, Store, hash_value
 from pulumi_miget.rules import is_uuid
+from pulumi_miget.rules.app import DEFAULT_TAG, SIZES, check_app
 
 __all__ = ["register_app_routes"]
 
@@ -97,8 +97,8 @@ DEPLOYMENT_METHODS = (
 DEFAULT_RAM_MIB = 128
 DEFAULT_CPU = 0.25
 # [INF] The sizes the emulator accepts: property → (minimum, maximum), inclusive. The same bounds
-# as the provider's check (app_rules); past them the entity's byte count or SQLite would overflow.
-# [INF] The provider's own limits (app_rules.SIZES): the API documents none, but a finite
+# as the provider's check (rules.app); past them the entity's byte count or SQLite would overflow.
+# [INF] The provider's own limits (rules.app.SIZES): the API documents none, but a finite
 # value far out of range (1e30) must not reach the store.
 SIZE_RANGES: dict[str, tuple[float, float]] = {
     key: (low, high) for key, (low, high, _unit) in SIZES.items()
@@ -113,7 +113,7 @@ SERVICE_NAME_TAKEN = "Service name has already been taken"
 CREDENTIAL_MISSING = "Container registry credential not found in this workspace"
 UNSUPPORTED_METHOD = "The emulator implements only the container_registry deployment method"
 
-# Flat property (app_rules) → the request parameter it came from, for Grape-style messages.
+# Flat property (rules.app) → the request parameter it came from, for Grape-style messages.
 CREATE_PARAMS = {
     "name": "name",
     "label": "label",

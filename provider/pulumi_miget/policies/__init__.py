@@ -49,8 +49,7 @@ This module only re-exports the public names. The modules, each read top to bott
 
 from __future__ import annotations
 
-from ..app import APP_TYPE
-from ..credential import CREDENTIAL_TYPE
+from ..tokens import APP_TYPE, CREDENTIAL_TYPE
 from .app import (
     app_credential_by_reference_policy,
     app_env_secret_policy,

@@ -16,7 +16,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from ..app import APP_TYPE
+from ..tokens import APP_TYPE
 from .catalog import APP_CREDENTIAL_BY_REFERENCE, APP_ENV_SECRET, APP_IMAGE_TAG_PINNED
 from .factory import ResourcePolicyFactory, StackPolicyFactory
 from .production import production_reason

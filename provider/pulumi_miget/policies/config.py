@@ -13,10 +13,9 @@ from typing import Any, Final
 
 from pulumi_policy import PolicyConfigSchema
 
-from ..app import APP_TYPE
-from ..app_rules import DEFAULT_TAG
-from ..credential import CREDENTIAL_TYPE
 from ..rules import REGISTRIES
+from ..rules.app import DEFAULT_TAG
+from ..tokens import APP_TYPE, CREDENTIAL_TYPE
 from .catalog import (
     ALLOWED_REGISTRIES,
     APP_CREDENTIAL_BY_REFERENCE,

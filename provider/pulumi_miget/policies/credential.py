@@ -12,8 +12,8 @@ from typing import Any, Final
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from ..credential import CREDENTIAL_TYPE
 from ..rules import check_credential
+from ..tokens import CREDENTIAL_TYPE
 from .catalog import (
     ALLOWED_REGISTRIES,
     CREDENTIAL_NAMING,

@@ -1,5 +1,5 @@
 """The App field rules: one table shared by the provider's ``check``, the emulator and the
-CrossGuard policies, in the shape of :mod:`pulumi_miget.rules` (the credential's table).
+CrossGuard policies, in the shape of :mod:`pulumi_miget.rules.credential` (the credential's table).
 
 Each rule says which HTTP status the Miget API answers when it is broken (``api_status``) and,
 for the 422 model rules, the Rails-style message it answers with (``api_message``); ``None`` when
@@ -53,10 +53,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from .rules import Violation, describe_type, format_character, is_uuid
+from .common import CONTROL, Violation, describe_type, format_character, is_uuid, never_unknown
 
 __all__ = [
     "BUILDERS",
@@ -70,7 +69,6 @@ __all__ = [
     "MIN_CPU",
     "MIN_RAM_MIB",
     "SIZES",
-    "AppViolation",
     "check_app",
     "env_key_problem",
     "image_url_problems",
@@ -101,8 +99,6 @@ SIZES: Mapping[str, tuple[float, float, str]] = {
 
 # Every pattern ends with \Z, not $: "$" also matches before a trailing newline.
 _NAME = re.compile(r"^[a-z0-9-]+\Z")
-# C0 controls, DEL, C1 controls and the Unicode line/paragraph separators (as rules.py).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
 # Docker's reference grammar (distribution/reference), without tag or digest.
@@ -121,13 +117,6 @@ IMAGE_URL_INVALID = (
     "Image url must not include a scheme or a tag and must contain at least one '/' "
     "(e.g. ghcr.io/org/app)"
 )
-
-
-@dataclass(frozen=True)
-class AppViolation(Violation):
-    """A broken App rule; ``api_message`` is what the API says for a 422 (None otherwise)."""
-
-    api_message: str | None = None
 
 
 def name_problems(value: str) -> list[tuple[str, int | None, str | None]]:
@@ -222,10 +211,6 @@ def env_key_problem(key: object) -> str | None:
     return None
 
 
-def _never_unknown(_: object) -> bool:
-    return False
-
-
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -255,10 +240,10 @@ def size_problem(key: str, value: object) -> str | None:
 def check_app(
     props: Mapping[str, Any],
     *,
-    is_unknown: Callable[[object], bool] = _never_unknown,
+    is_unknown: Callable[[object], bool] = never_unknown,
     partial: bool = False,
     api_rules_only: bool = False,
-) -> list[AppViolation]:
+) -> list[Violation]:
     """Every rule an App's (flat) properties must meet, in the order the API checks them.
 
     ``props`` uses the provider's input names (``image_url``, ``credential_id``, ``env``, ...).
@@ -266,11 +251,11 @@ def check_app(
     ``env``, ``command`` and ``args``. ``partial`` is for a PUT: absent fields are fine, present
     ones must be valid. ``api_rules_only`` keeps the rules the Miget API documents.
     """
-    found: list[AppViolation] = []
+    found: list[Violation] = []
 
     def add(prop: str, reason: str, status: int | None, message: str | None = None) -> None:
         if status is not None or not api_rules_only:
-            found.append(AppViolation(prop, f"'{prop}' {reason}", status, message))
+            found.append(Violation(prop, f"'{prop}' {reason}", status, message))
 
     def known(key: str) -> Any:
         """The value, or None when absent or unknown."""
@@ -321,7 +306,7 @@ def check_app(
                 )
             if label != label.strip():
                 add("label", "must not start or end with whitespace", None)
-            if _CONTROL.search(label):
+            if CONTROL.search(label):
                 add("label", "must not contain control characters", None)
             char = format_character(label)
             if char is not None:

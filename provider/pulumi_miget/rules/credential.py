@@ -1,5 +1,5 @@
-"""The credential field rules: one table shared by the provider's ``check``, the emulator and the
-CrossGuard policies, so the three can never disagree.
+"""The ContainerRegistryCredential field rules: one table shared by the provider's ``check``,
+the emulator and the CrossGuard policies, so the three can never disagree.
 
 Each rule says which HTTP status the Miget API answers when it is broken (``api_status``), or
 ``None`` when the API documents nothing and the limit is this project's own choice (the emulator
@@ -30,21 +30,21 @@ from __future__ import annotations
 
 import enum
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from .common import Violation, describe_type, is_uuid, never_unknown, text_problem
 
 __all__ = [
     "HOSTNAME_REQUIRED",
+    "MAX_HOSTNAME",
+    "MAX_NAME",
+    "MAX_TOKEN",
+    "MAX_USERNAME",
     "REGISTRIES",
     "Registry",
-    "Violation",
     "check_credential",
-    "describe_type",
-    "format_character",
     "hostname_problem",
-    "is_uuid",
 ]
 
 
@@ -72,11 +72,6 @@ MAX_USERNAME = 255
 MAX_TOKEN = 16384
 MAX_HOSTNAME = 253
 
-# C0 controls, DEL, the C1 controls (U+0080-U+009F: U+009B is an 8-bit terminal escape) and the
-# Unicode line/paragraph separators (U+2028/U+2029: line breaks to a log or a terminal).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_CONTROL_EXCEPT_WS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
-_UUID = re.compile(r"^[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\Z")
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _HOST = re.compile(
     r"^(?:https://)?"
@@ -84,21 +79,6 @@ _HOST = re.compile(
     r"|\[[0-9A-Fa-f:.]+\])"  # [IPv6]
     r"(?::(?P<port>[0-9]{1,5}))?\Z"  # \Z, not $: "$" lets a trailing newline through
 )
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One broken rule: the property, a message for humans, and how the API answers it."""
-
-    property: str
-    reason: str
-    api_status: int | None  # 400/422 as the Miget API answers, None for our own limits
-
-
-def is_uuid(value: object) -> bool:
-    """A UUID in its canonical 8-4-4-4-12 form (either case). ``uuid.UUID`` alone would also
-    take hyphens anywhere, braces or a ``urn:uuid:`` prefix, which an API header may not."""
-    return isinstance(value, str) and _UUID.match(value) is not None
 
 
 def hostname_problem(value: str) -> str | None:
@@ -119,64 +99,10 @@ def hostname_problem(value: str) -> str | None:
     return None
 
 
-def describe_type(value: object) -> str:
-    """What a value is, in the words of the Pulumi program's languages: ``a number`` (int or
-    float: numbers cross the engine as floats), ``a boolean``, ``a string``, ``a list``,
-    ``an object`` (a map), ``null``. Used by every "must be X, got Y" message."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):  # before int: bool is an int subclass
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "an object"
-    return f"a value of type {type(value).__name__}"
-
-
-def format_character(value: str) -> str | None:
-    """The first invisible format character (Unicode category Cf: zero-width spaces and joiners,
-    bidirectional overrides, the byte-order mark, ...) in ``value`` as ``U+XXXX``, or None."""
-    for char in value:
-        if unicodedata.category(char) == "Cf":
-            return f"U+{ord(char):04X}"
-    return None
-
-
-def _string_problem(
-    value: str, max_len: int, *, allow_newlines: bool = False, secret: bool = False
-) -> str | None:
-    if not value.strip():
-        return "must not be empty or only whitespace"
-    if value != value.strip():
-        return "must not start or end with whitespace"
-    if len(value) > max_len:
-        return f"must be at most {max_len} characters (got {len(value)})"
-    pattern = _CONTROL_EXCEPT_WS if allow_newlines else _CONTROL
-    if pattern.search(value):
-        return "must not contain control characters"
-    char = format_character(value)
-    if char is not None:
-        which = "" if secret else f" ({char})"  # a secret's characters are not described
-        return (
-            f"must not contain invisible format characters{which} such as zero-width spaces "
-            "or right-to-left overrides: retype the value instead of pasting it"
-        )
-    return None
-
-
-def _never_unknown(_: object) -> bool:
-    return False
-
-
 def check_credential(
     props: Mapping[str, Any],
     *,
-    is_unknown: Callable[[object], bool] = _never_unknown,
+    is_unknown: Callable[[object], bool] = never_unknown,
     partial: bool = False,
     api_rules_only: bool = False,
 ) -> list[Violation]:
@@ -216,7 +142,7 @@ def check_credential(
             add(key, f"'{key}' must not be empty", 400)
             continue
         secret = key == "token"
-        problem = _string_problem(value, limits[key], allow_newlines=secret, secret=secret)
+        problem = text_problem(value, limits[key], allow_newlines=secret, secret=secret)
         if problem:
             add(key, f"'{key}' {problem}", None)
 
