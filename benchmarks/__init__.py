@@ -16,7 +16,7 @@ target with PASS/MISS; a final table sums up. A full run takes under a minute on
 P1 lifecycle overhead (target ≤ 1.15×)
     200 credentials checked, created, diffed, read, updated and deleted through the SDK's real
     provider server (``python -u -m pulumi.dynamic``, driven over gRPC by the engine harness in
-    ``tests/support/engine.py``) against the emulator, ÷ the same through the same kind of server
+    ``pulumi_miget.testing``) against the emulator, ÷ the same through the same kind of server
     by ``baseline_provider.py``, a bare-minimum provider making the same HTTP calls with raw
     ``requests``. The protocol's fixed cost is on both sides, so the ratio is our code's
     overhead. Also reported: ours through gRPC ÷ the same HTTP calls made with ``requests``

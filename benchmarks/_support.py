@@ -15,8 +15,8 @@ import requests
 from pulumi.dynamic import ResourceProvider
 
 from pulumi_miget.emulator import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID, EmulatorServer
+from pulumi_miget.testing import Engine, ProviderServer, Secret, provider_blob
 from pulumi_miget.tokens import CREDENTIAL_TYPE
-from tests.support.engine import Engine, ProviderServer, Secret, provider_blob
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 """The repository root: the provider servers start there, so ``benchmarks.*`` classes unpickle."""

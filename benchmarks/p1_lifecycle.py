@@ -30,7 +30,7 @@ from benchmarks._support import (
 from benchmarks.baseline_provider import BaselineProvider
 from pulumi_miget.credential import ContainerRegistryCredentialProvider
 from pulumi_miget.emulator import DEFAULT_API_KEY
-from tests.support.engine import DIFF_SOME, Engine, Secret
+from pulumi_miget.testing import DIFF_SOME, Engine, Secret
 
 ID = "P1"
 TARGET = 1.15

@@ -15,7 +15,7 @@ import requests
 from benchmarks._support import Result, blob_of, credential_inputs, emulator, provider_engine
 from pulumi_miget.credential import ContainerRegistryCredentialProvider
 from pulumi_miget.emulator import DEFAULT_API_KEY, EmulatorServer
-from tests.support.engine import DIFF_SOME, Engine, Secret
+from pulumi_miget.testing import DIFF_SOME, Engine, Secret
 
 ID = "P2"
 ASO = ("token",)

@@ -23,7 +23,7 @@ from benchmarks._support import (
 )
 from pulumi_miget.credential import ContainerRegistryCredentialProvider
 from pulumi_miget.emulator import EmulatorServer
-from tests.support.engine import Engine
+from pulumi_miget.testing import Engine
 
 ID = "P5"
 TARGET = 0.30

@@ -8,15 +8,14 @@ from collections.abc import Iterator
 import pytest
 
 from pulumi_miget.emulator import EmulatorServer
+from pulumi_miget.testing import ProviderServer, Secret, Stack
 from tests.emulator.helpers import Api
-from tests.support.constants import (
+from tests.samples import (
     API_KEY,
     DEFAULT_WORKSPACE_ID,
     OTHER_WORKSPACE_ID,
     THIRD_WORKSPACE_ID,
 )
-from tests.support.engine import ProviderServer, Secret
-from tests.support.program import Stack
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +53,7 @@ def server() -> Iterator[ProviderServer]:
 
 @pytest.fixture
 def stack(emulator: EmulatorServer) -> Stack:
-    """An empty stack (tests/support/program.py) whose config points the provider at the
+    """An empty stack (pulumi_miget.testing) whose config points the provider at the
     (reset) emulator, with the API key set as a secret (``pulumi config set --secret``)."""
     return Stack(
         config={

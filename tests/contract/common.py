@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from pulumi_miget.emulator import EmulatorServer
-from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID
-from tests.support.engine import Secret
+from pulumi_miget.testing import Secret
+from tests.samples import API_KEY, DEFAULT_WORKSPACE_ID
 
 WRONG_KEY = "miget_live_wrong_key_that_must_never_leak"
 

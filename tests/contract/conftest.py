@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from pulumi_miget.emulator import EmulatorServer
+from pulumi_miget.testing import Engine, ProviderServer
 from tests.contract.common import stack_config
-from tests.support.engine import Engine, ProviderServer
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""App through the SDK's real provider server, driven like the engine (tests/support/engine.py).
+"""App through the SDK's real provider server, driven like the engine (pulumi_miget.testing).
 
 Configure with the stack config, then Check / Diff / Create / Read / Update / Delete as the engine
 marshals them: secrets stripped (``env`` arrives in plain text), old outputs as ``olds``, unknowns
@@ -17,12 +17,8 @@ import pytest
 
 from pulumi_miget.app import AppProvider
 from pulumi_miget.emulator import EmulatorServer
-from pulumi_miget.emulator.store import hash_value
-from pulumi_miget.tokens import APP_TYPE
-from tests.contract.common import WRONG_KEY, stack_config
-from tests.emulator.helpers import Api, calls
-from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
-from tests.support.engine import (
+from pulumi_miget.emulator.records import sha256_hex
+from pulumi_miget.testing import (
     DIFF_NONE,
     DIFF_SOME,
     UNKNOWN,
@@ -36,6 +32,10 @@ from tests.support.engine import (
     refresh,
     up,
 )
+from pulumi_miget.tokens import APP_TYPE
+from tests.contract.common import WRONG_KEY, stack_config
+from tests.emulator.helpers import Api, calls
+from tests.samples import API_KEY, DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
 
 ASO = ("env",)  # what App registers as additional_secret_outputs
 BLOB = provider_blob(AppProvider())
@@ -232,8 +232,8 @@ def test_create_is_one_post_with_env_secret_in_the_outputs(
     assert outs["credential_id"] == credential
     assert outs["env"] == Secret({"DATABASE_URL": DB_URL, "LOG_LEVEL": "info"})
     assert outs["__provider"] == BLOB
-    record = emulator.emulator.store.get_app(DEFAULT_WORKSPACE_ID, state.id)
-    assert record is not None and record.vars_sha256["DATABASE_URL"] == hash_value(DB_URL)
+    record = emulator.emulator.store.apps.get(DEFAULT_WORKSPACE_ID, state.id)
+    assert record is not None and record.vars_sha256["DATABASE_URL"] == sha256_hex(DB_URL)
 
 
 def test_a_replace_with_the_same_seed_deletes_the_old_app_first(
@@ -344,8 +344,8 @@ def test_an_env_rotation_is_one_vars_put_and_stays_secret(
     assert calls(emulator) == [("PUT", f"{item(created.id)}/vars")]
     assert updated.outputs["env"] == env
     assert updated.outputs["__provider"] == BLOB
-    record = emulator.emulator.store.get_app(DEFAULT_WORKSPACE_ID, created.id)
-    assert record is not None and record.vars_sha256["DATABASE_URL"] == hash_value(NEW_DB_URL)
+    record = emulator.emulator.store.apps.get(DEFAULT_WORKSPACE_ID, created.id)
+    assert record is not None and record.vars_sha256["DATABASE_URL"] == sha256_hex(NEW_DB_URL)
 
 
 # ---- Delete -------------------------------------------------------------------------------------
@@ -386,7 +386,7 @@ def test_a_failing_create_reveals_neither_the_api_key_nor_env(
     for secret in (api_key, DB_URL):
         assert secret not in details
         assert secret not in server.output()
-    assert emulator.emulator.store.list_apps(DEFAULT_WORKSPACE_ID) == []
+    assert emulator.emulator.store.apps.in_workspace(DEFAULT_WORKSPACE_ID) == []
 
 
 def test_a_whole_lifecycle_prints_no_secret(emulator: EmulatorServer, api: Api) -> None:

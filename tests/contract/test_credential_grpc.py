@@ -1,6 +1,6 @@
 """ContainerRegistryCredential through the SDK's real provider server, driven like the engine.
 
-The engine harness (tests/support/engine.py) starts ``python -u -m pulumi.dynamic``, sends
+The engine harness (pulumi_miget.testing) starts ``python -u -m pulumi.dynamic``, sends
 Configure with the stack config, then Check / Diff / Create / Read / Update / Delete exactly as
 the engine marshals them (secrets stripped, old outputs as ``olds``, unknowns only in preview),
 and re-applies the engine's secret rules to the answers. The provider talks to the emulator, so
@@ -21,17 +21,8 @@ import pytest
 
 from pulumi_miget.credential import ContainerRegistryCredentialProvider
 from pulumi_miget.emulator import EmulatorServer
-from pulumi_miget.emulator.store import hash_token
-from pulumi_miget.tokens import CREDENTIAL_TYPE
-from tests.contract.common import WRONG_KEY, stack_config
-from tests.emulator.helpers import Api, calls
-from tests.support.constants import (
-    API_KEY,
-    CREDENTIALS_PATH,
-    DEFAULT_WORKSPACE_ID,
-    OTHER_WORKSPACE_ID,
-)
-from tests.support.engine import (
+from pulumi_miget.emulator.records import sha256_hex
+from pulumi_miget.testing import (
     DIFF_NONE,
     DIFF_SOME,
     UNKNOWN,
@@ -44,6 +35,15 @@ from tests.support.engine import (
     provider_blob,
     refresh,
     up,
+)
+from pulumi_miget.tokens import CREDENTIAL_TYPE
+from tests.contract.common import WRONG_KEY, stack_config
+from tests.emulator.helpers import Api, calls
+from tests.samples import (
+    API_KEY,
+    CREDENTIALS_PATH,
+    DEFAULT_WORKSPACE_ID,
+    OTHER_WORKSPACE_ID,
 )
 
 ASO = ("token",)  # what ContainerRegistryCredential registers as additional_secret_outputs
@@ -247,8 +247,8 @@ def test_create_is_one_post_echoing_the_inputs_with_the_token_secret(
     assert outs["__provider"] == BLOB
     assert outs["created_at"] == outs["updated_at"]
     # The provider got the plaintext token (secrets are stripped for it), and sent it on.
-    record = emulator.emulator.store.get(DEFAULT_WORKSPACE_ID, state.id)
-    assert record is not None and record.token_sha256 == hash_token(TOKEN)
+    record = emulator.emulator.store.credentials.get(DEFAULT_WORKSPACE_ID, state.id)
+    assert record is not None and record.token_sha256 == sha256_hex(TOKEN)
 
 
 # ---- Read ---------------------------------------------------------------------------------------
@@ -329,8 +329,8 @@ def test_token_rotation_is_one_put_and_the_new_token_is_secret(
     assert calls(emulator) == [("PUT", item(created.id))]
     assert emulator.requests_log()[0]["fields"] == ["token"]
     assert rotated.outputs["token"] == Secret(NEW_TOKEN)
-    record = emulator.emulator.store.get(DEFAULT_WORKSPACE_ID, created.id)
-    assert record is not None and record.token_sha256 == hash_token(NEW_TOKEN)
+    record = emulator.emulator.store.credentials.get(DEFAULT_WORKSPACE_ID, created.id)
+    assert record is not None and record.token_sha256 == sha256_hex(NEW_TOKEN)
 
 
 # ---- Delete -------------------------------------------------------------------------------------
@@ -372,7 +372,7 @@ def test_a_failing_create_reveals_neither_the_api_key_nor_the_token(
     for secret in (api_key, token):
         assert secret not in details
         assert secret not in server.output()
-    assert emulator.emulator.store.list(DEFAULT_WORKSPACE_ID) == []
+    assert emulator.emulator.store.credentials.in_workspace(DEFAULT_WORKSPACE_ID) == []
 
 
 def test_a_whole_lifecycle_prints_no_secret(emulator: EmulatorServer) -> None:

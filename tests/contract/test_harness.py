@@ -1,4 +1,4 @@
-"""Specification tests of the engine harness itself (tests/support/engine.py and program.py).
+"""Specification tests of the engine harness itself (pulumi_miget.testing).
 
 They run the SDK's real provider server with the tiny sample provider, so every other contract,
 program and scenario test can trust the harness's engine rules.
@@ -17,8 +17,7 @@ import pulumi
 import pytest
 from pulumi.runtime.proto import provider_pb2
 
-from tests.support import sample_provider
-from tests.support.engine import (
+from pulumi_miget.testing import (
     DIFF_SOME,
     SECRET_SIG,
     SIG_KEY,
@@ -26,24 +25,28 @@ from tests.support.engine import (
     UNKNOWN_WIRE,
     CheckFailed,
     Engine,
+    ProgramResult,
     ProviderServer,
     ResourceState,
     Secret,
+    Stack,
     UnknownOutsidePreview,
     annotate_secrets,
     apply_step_secrets,
     decode,
     destroy,
+    destroy_stack,
     encode,
     from_struct,
     import_root,
     plain,
     provider_blob,
     refresh,
+    run_program,
     to_struct,
     up,
 )
-from tests.support.program import ProgramResult, Stack, destroy_stack, run_program
+from tests.support import sample_provider
 from tests.support.sample_provider import (
     TYPE_TOKEN,
     DefaultDiffThingProvider,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from tests.support.constants import API_KEY, CREDENTIALS_PATH
+from tests.samples import API_KEY, CREDENTIALS_PATH
 
 if TYPE_CHECKING:
     from pulumi_miget.emulator import EmulatorServer

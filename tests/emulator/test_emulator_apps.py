@@ -16,9 +16,9 @@ import pytest
 import requests
 
 from pulumi_miget.emulator import EmulatorServer
-from pulumi_miget.emulator.store import hash_value
+from pulumi_miget.emulator.records import sha256_hex
 from tests.emulator.helpers import Api
-from tests.support.constants import (
+from tests.samples import (
     CREDENTIALS_PATH,
     DEFAULT_WORKSPACE_ID,
     OTHER_WORKSPACE_ID,
@@ -159,11 +159,11 @@ def test_create_stores_variable_values_only_as_hashes(
 ) -> None:
     variables = [{"key": "DATABASE_URL", "value": SECRET_VALUE}, {"key": "LOG_LEVEL", "value": "x"}]
     app = create_app(api, credential["uuid"], app_vars_attributes=variables)
-    record = emulator.emulator.store.get_app(DEFAULT_WORKSPACE_ID, app["uuid"])
+    record = emulator.emulator.store.apps.get(DEFAULT_WORKSPACE_ID, app["uuid"])
     assert record is not None
     assert record.vars_sha256 == {
-        "DATABASE_URL": hash_value(SECRET_VALUE),
-        "LOG_LEVEL": hash_value("x"),
+        "DATABASE_URL": sha256_hex(SECRET_VALUE),
+        "LOG_LEVEL": sha256_hex("x"),
     }
     everything = json.dumps([app, api.request("GET", APPS).json(), emulator.requests_log()])
     assert SECRET_VALUE not in everything and "DATABASE_URL" not in json.dumps(app)
@@ -469,9 +469,9 @@ def test_variables_are_created_updated_and_deleted_by_key(
 
     updated = api.request("PUT", path, json={"key": "DATABASE_URL", "value": "rotated-value"})
     assert (updated.status_code, updated.json()) == (200, {"key": "DATABASE_URL"})
-    record = emulator.emulator.store.get_app(DEFAULT_WORKSPACE_ID, app["uuid"])
+    record = emulator.emulator.store.apps.get(DEFAULT_WORKSPACE_ID, app["uuid"])
     assert record is not None and record.vars_sha256 == {
-        "DATABASE_URL": hash_value("rotated-value")
+        "DATABASE_URL": sha256_hex("rotated-value")
     }
 
     assert api.request("DELETE", path, json={"key": "DATABASE_URL"}).status_code == 204

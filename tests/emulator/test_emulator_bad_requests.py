@@ -9,7 +9,7 @@ import pytest
 
 from pulumi_miget.emulator import EmulatorServer
 from tests.emulator.helpers import Api, github_credential
-from tests.support.constants import CREDENTIALS_PATH
+from tests.samples import CREDENTIALS_PATH
 
 JSON = {"Content-Type": "application/json"}
 LIMIT = 64 * 1024

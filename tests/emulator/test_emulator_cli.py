@@ -18,7 +18,7 @@ import pytest
 
 from pulumi_miget.emulator.__main__ import ENV_API_KEYS, resolve_api_keys
 from tests.emulator.helpers import Api, github_credential
-from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
+from tests.samples import API_KEY, DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
 
 START_TIMEOUT = 20.0
 URL_LINE = re.compile(r"^Miget emulator listening on (http://127\.0\.0\.1:(\d+)/api/v1)$")

@@ -11,7 +11,7 @@ import requests
 
 from pulumi_miget.emulator import EmulatorServer
 from tests.emulator.helpers import TIMEOUT, Api, github_credential
-from tests.support.constants import (
+from tests.samples import (
     API_KEY,
     CREDENTIALS_PATH,
     DEFAULT_WORKSPACE_ID,

@@ -8,7 +8,7 @@ import uuid
 
 from pulumi_miget.emulator import EmulatorServer
 from tests.emulator.helpers import ENTITY_FIELDS, Api, github_credential
-from tests.support.constants import CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
+from tests.samples import CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
@@ -186,7 +186,7 @@ def test_update_with_a_token_rotates_the_stored_hash(api: Api, emulator: Emulato
 
     assert response.status_code == 200
     assert set(response.json()) == ENTITY_FIELDS
-    record = emulator.emulator.store.get(DEFAULT_WORKSPACE_ID, created["uuid"])
+    record = emulator.emulator.store.credentials.get(DEFAULT_WORKSPACE_ID, created["uuid"])
     assert record is not None
     assert record.token_sha256 == hashlib.sha256(b"ghp_after").hexdigest()
 

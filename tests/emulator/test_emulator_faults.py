@@ -10,7 +10,7 @@ import requests
 
 from pulumi_miget.emulator import EmulatorServer, FaultSpecError
 from tests.emulator.helpers import TIMEOUT, Api, github_credential
-from tests.support.constants import CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
+from tests.samples import CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
 
 ITEMS = f"{CREDENTIALS_PATH}/*"
 

@@ -17,7 +17,7 @@ import pytest
 
 from pulumi_miget.emulator import EmulatorServer
 from tests.emulator.helpers import TIMEOUT, Api, github_credential
-from tests.support.constants import API_KEY, CREDENTIALS_PATH
+from tests.samples import API_KEY, CREDENTIALS_PATH
 
 LIMIT = 64 * 1024
 JSON = {"Content-Type": "application/json"}

@@ -10,7 +10,7 @@ import pytest
 
 from pulumi_miget.emulator import EmulatorServer
 from tests.emulator.helpers import Api, github_credential
-from tests.support.constants import OTHER_WORKSPACE_ID
+from tests.samples import OTHER_WORKSPACE_ID
 
 
 def test_credentials_survive_a_restart_on_the_same_db_file(tmp_path: Path) -> None:

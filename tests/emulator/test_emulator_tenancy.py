@@ -9,9 +9,9 @@ import pytest
 import requests
 
 from pulumi_miget.emulator import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID, EmulatorServer
+from tests import samples
 from tests.emulator.helpers import Api, github_credential
-from tests.support import constants
-from tests.support.constants import (
+from tests.samples import (
     API_KEY,
     CREDENTIALS_PATH,
     OTHER_WORKSPACE_ID,
@@ -37,8 +37,8 @@ def every_endpoint(api: Api, credential_id: str) -> list[requests.Response]:
 
 def test_the_documented_defaults_are_exported() -> None:
     assert (DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID) == (
-        constants.API_KEY,
-        constants.DEFAULT_WORKSPACE_ID,
+        samples.API_KEY,
+        samples.DEFAULT_WORKSPACE_ID,
     )
 
 

@@ -20,7 +20,7 @@ import requests
 
 from pulumi_miget.emulator import EmulatorServer, FaultSpecError
 from tests.emulator.helpers import TIMEOUT, Api, github_credential
-from tests.support.constants import CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
+from tests.samples import CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
 
 APPS = "/api/v1/apps"
 JSON = {"Content-Type": "application/json"}

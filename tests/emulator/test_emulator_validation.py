@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.emulator.helpers import Api, github_credential
-from tests.support.constants import OTHER_WORKSPACE_ID
+from tests.samples import OTHER_WORKSPACE_ID
 
 HOSTNAME_BLANK = {"error": "Registry hostname can't be blank"}
 NAME_TAKEN = {"error": "Name has already been taken"}

@@ -1,20 +1,54 @@
 """What the policy tests of ContainerRegistryCredential and App share: validation args built the
-way the policy runtime builds them, a validate function's messages, and programs run through the
+way the policy runtime builds them, a validate function's messages, the real resource classes'
+props, and programs (declaring the real ``pulumi_miget`` classes) captured and run through the
 pack process (tests/support/policy_harness.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pulumi
 from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from pulumi_miget import App, ContainerRegistryCredential, Registry
+from tests.samples import DEFAULT_WORKSPACE_ID
 from tests.support import policy_harness as h
 
 PROJECT = "acme-platform"
 """The project of every program run through the pack (its config keys are namespaced by it)."""
+
+STACK_CONFIG: Mapping[str, str] = {"miget:workspaceId": DEFAULT_WORKSPACE_ID}
+"""The stack config every captured program has besides its own: a real stack names its workspace
+(the resources' ``check`` resolves it into ``workspace_id``)."""
+
+PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
+RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
+
+APP_PROPS: Mapping[str, Any] = {
+    "name": "acme-api",
+    "label": "acme-api",
+    "project_id": PROJECT_ID,
+    "resource_id": RESOURCE_ID,
+    "image_url": "ghcr.io/acme/api",
+    "tag": "1.2.3",
+    "builder": "auto",
+    "workspace_id": DEFAULT_WORKSPACE_ID,
+}
+"""A ``pulumi_miget.App``'s checked inputs (``label``, ``builder`` and ``workspace_id`` filled in
+by its ``check``), without ``env`` or ``credential_id``; a test checks the real class gives
+these."""
+
+CREDENTIAL_PROPS: Mapping[str, Any] = {
+    "name": "ghcr-acme",
+    "registry": "github",
+    "username": "acme-bot",
+    "workspace_id": DEFAULT_WORKSPACE_ID,
+}
+"""A ``pulumi_miget.ContainerRegistryCredential``'s checked inputs, without ``token``; a test checks
+the real class gives these."""
 
 
 def opts(secret_outputs: Sequence[str]) -> PolicyResourceOptions:
@@ -59,6 +93,53 @@ def token() -> pulumi.Output[str]:
     return pulumi.Config().require_secret("registryToken")
 
 
+def credential(resource_name: str = "ghcr", **overrides: Any) -> ContainerRegistryCredential:
+    """A real GitHub credential ``ghcr-acme`` (CREDENTIAL_PROPS), its token from the config."""
+    args: dict[str, Any] = {
+        "name": "ghcr-acme",
+        "registry": Registry.GITHUB,
+        "username": "acme-bot",
+        "token": token(),
+        **overrides,
+    }
+    return ContainerRegistryCredential(resource_name, **args)
+
+
+def app(name: str, credential_id: pulumi.Input[str] | None, **overrides: Any) -> App:
+    """A real App: ``name`` is its resource name and Miget name; the rest as in APP_PROPS unless
+    overridden (``tag=None``: the default tag, ``latest``)."""
+    args: dict[str, Any] = {
+        "name": name,
+        "project_id": PROJECT_ID,
+        "resource_id": RESOURCE_ID,
+        "image_url": APP_PROPS["image_url"],
+        "tag": APP_PROPS["tag"],
+        "credential_id": credential_id,
+        **overrides,
+    }
+    return App(name, **args)
+
+
+def capture(
+    program: Callable[[], object] | Path | str,
+    config: Mapping[str, str],
+    *,
+    stack: str = "prod",
+    project: str = PROJECT,
+    preview: bool = False,
+) -> h.Capture:
+    """``program`` captured on ``stack`` of ``project`` with STACK_CONFIG plus ``config`` (every
+    key of ``config`` a secret)."""
+    return h.capture(
+        program,
+        stack=stack,
+        project=project,
+        preview=preview,
+        config={**STACK_CONFIG, **config},
+        secret_config=list(config),
+    )
+
+
 def run_in_pack(
     pack: h.PolicyPack,
     program: Callable[[], object],
@@ -66,17 +147,10 @@ def run_in_pack(
     *,
     preview: bool = False,
 ) -> h.EngineRun:
-    """Run ``program`` on the pack's stack and project with ``config`` (every key a secret), then
+    """Run ``program`` on the pack's stack and project with ``config`` (see :func:`capture`), then
     the pack on what it registered. Every run must be free of remediations (there are no
     remediation policies: nothing may rewrite inputs) and of config values in any message."""
-    captured = h.capture(
-        program,
-        stack=pack.stack,
-        project=pack.project,
-        preview=preview,
-        config=config,
-        secret_config=list(config),
-    )
+    captured = capture(program, config, stack=pack.stack, project=pack.project, preview=preview)
     result = pack.run(captured)
     assert result.remediations == []
     for secret in config.values():

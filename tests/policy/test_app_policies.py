@@ -18,33 +18,24 @@ import pulumi
 import pytest
 from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
 
-from pulumi_miget import App, ContainerRegistryCredential, Registry
+from pulumi_miget import App
 from pulumi_miget import policies as p
-from tests.policy.common import PROJECT, resource_args, run, run_in_pack, token
+from pulumi_miget.testing import plain
+from tests.policy import common
+from tests.policy.common import PROJECT, capture, credential, resource_args, run, run_in_pack
 from tests.support import policy_harness as h
 
 TOKEN = "ghp_never-in-a-policy-message-0123"
 DB_URL = "postgres://app:policy-secret-value@db/app"
 CONFIG = {f"{PROJECT}:registryToken": TOKEN, f"{PROJECT}:databaseUrl": DB_URL}
-SECRET_CONFIG = list(CONFIG)
 LITERAL_UUID = "4f7a4a0e-3c5c-4a51-a0f1-9d3c1f0e8b21"
-PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
-RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
 BY_REF, ENV_SECRET, TAG_PINNED = (
     p.APP_CREDENTIAL_BY_REFERENCE,
     p.APP_ENV_SECRET,
     p.APP_IMAGE_TAG_PINNED,
 )
-APP_PROPS: dict[str, Any] = {
-    "name": "acme-api",
-    "label": "acme-api",
-    "project_id": PROJECT_ID,
-    "resource_id": RESOURCE_ID,
-    "image_url": "ghcr.io/acme/api",
-    "tag": "1.2.3",
-    "builder": "auto",
-    "env": {"DATABASE_URL": DB_URL},
-}
+APP_PROPS: dict[str, Any] = {**common.APP_PROPS, "env": {"DATABASE_URL": DB_URL}}
+"""What ``pulumi_miget.App`` registers (checked) for ``app("acme-api", None)`` below."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,24 +121,10 @@ def test_tag_pinned_reports_a_broken_config(stack: Callable[[str], None]) -> Non
 # Real programs through the pack process
 
 
-def credential() -> ContainerRegistryCredential:
-    return ContainerRegistryCredential(
-        "ghcr", name="ghcr-acme", registry=Registry.GITHUB, username="acme-bot", token=token()
-    )
-
-
 def app(name: str, credential_id: pulumi.Input[str] | None, **overrides: Any) -> App:
-    args: dict[str, Any] = {
-        "name": name,
-        "project_id": PROJECT_ID,
-        "resource_id": RESOURCE_ID,
-        "image_url": "ghcr.io/acme/api",
-        "tag": "1.2.3",
-        "credential_id": credential_id,
-        "env": {"DATABASE_URL": pulumi.Config().require_secret("databaseUrl")},
-    }
-    args.update(overrides)
-    return App(name, **args)
+    """A real App (tests/policy/common.py) with ``env`` from the secret config ``databaseUrl``."""
+    env = {"DATABASE_URL": pulumi.Config().require_secret("databaseUrl")}
+    return common.app(name, credential_id, **{"env": env, **overrides})
 
 
 def compliant_program() -> None:
@@ -167,22 +144,8 @@ def mixed_program() -> None:
     app("floating", cred.uuid, tag=None)  # tag defaults to latest: advisory in production
 
 
-class _Echo(pulumi.dynamic.ResourceProvider):
-    """Never called under mocks; ``check`` is the SDK's default (inputs pass through)."""
-
-    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        return pulumi.dynamic.CreateResult("stand-in", props)
-
-
-class PlainEnvApp(pulumi.dynamic.Resource, module="miget", name="App"):
-    """A home-made class under the App type that forgets to mark env secret."""
-
-    def __init__(self, resource_name: str, **props: Any) -> None:
-        super().__init__(_Echo(), resource_name, {**props, "uuid": None})
-
-
 def plain_env_program() -> None:
-    PlainEnvApp(
+    h.PlainEnvApp(
         "copy-pasted",
         name="copy-pasted",
         image_url="ghcr.io/acme/api",
@@ -198,9 +161,7 @@ def run_program(
 
 
 def test_what_the_sdk_sends_for_the_real_app() -> None:
-    captured = h.capture(
-        compliant_program, stack="prod", project=PROJECT, config=CONFIG, secret_config=SECRET_CONFIG
-    )
+    captured = capture(compliant_program, CONFIG)
     ghcr, web = captured["ghcr"], captured["web"]
     assert web.type == p.APP_TYPE
     assert list(web.request.additionalSecretOutputs) == ["env"]
@@ -208,6 +169,24 @@ def test_what_the_sdk_sends_for_the_real_app() -> None:
     checked = h.decode(web.checked_inputs())
     assert (checked["label"], checked["builder"]) == ("web", "auto")  # filled in by App's check
     assert web.stack_resource().propertyDependencies["credential_id"].urns == [ghcr.urn]
+    assert ghcr.check_failures() == [] and web.check_failures() == []
+
+
+def test_the_unit_test_props_are_what_the_real_classes_register() -> None:
+    """APP_PROPS and CREDENTIAL_PROPS (the unit tests' props) are the real classes' checked
+    inputs, secrets unwrapped as validate functions see them."""
+
+    def program() -> None:
+        app("acme-api", None)
+        credential()
+
+    captured = capture(program, CONFIG)
+    api, ghcr = captured["acme-api"], captured["ghcr"]
+    assert api.check_failures() == [] and ghcr.check_failures() == []
+    checked_app = plain(h.decode(api.analyze_request().properties))
+    assert checked_app == APP_PROPS
+    checked_credential = plain(h.decode(ghcr.analyze_request().properties))
+    assert checked_credential == {**common.CREDENTIAL_PROPS, "token": TOKEN}
 
 
 @pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
@@ -252,13 +231,11 @@ def test_floating_tags_are_fine_outside_production() -> None:
 def test_the_private_image_app_example_is_compliant(prod_pack: h.PolicyPack, preview: bool) -> None:
     project = "miget-private-image-app"
     config = {f"{project}:ghcrToken": TOKEN, f"{project}:databaseUrl": DB_URL}
-    captured = h.capture(
+    captured = capture(
         h.REPO / "examples" / "private-image-app" / "__main__.py",
-        stack="prod",
+        config,
         project=project,
         preview=preview,
-        config=config,
-        secret_config=list(config),
     )
     [api] = captured.of_type(p.APP_TYPE)
     [ghcr] = captured.of_type(p.CREDENTIAL_TYPE)

@@ -16,12 +16,11 @@ from pulumi.runtime import proto
 from pulumi_miget import ContainerRegistryCredential, Registry
 from pulumi_miget import policies as p
 from pulumi_miget.rules import REGISTRIES
-from tests.policy.common import PROJECT, run_in_pack, token
+from tests.policy.common import PROJECT, app, capture, credential, run_in_pack, token
 from tests.support import policy_harness as h
 
 TOKEN = "ghp_never-in-a-message-0123456789"
 CONFIG = {f"{PROJECT}:registryToken": TOKEN}
-SECRET_CONFIG = [f"{PROJECT}:registryToken"]
 LITERAL_UUID = "4f7a4a0e-3c5c-4a51-a0f1-9d3c1f0e8b21"
 
 HOSTNAME, SKIP, NAMING, BY_REF, TOKEN_SECRET, ALLOWED = (
@@ -39,9 +38,7 @@ HOSTNAME, SKIP, NAMING, BY_REF, TOKEN_SECRET, ALLOWED = (
 
 
 def compliant_program() -> None:
-    ghcr = ContainerRegistryCredential(
-        "ghcr", name="ghcr-acme", registry=Registry.GITHUB, username="acme-bot", token=token()
-    )
+    ghcr = credential()
     ContainerRegistryCredential(
         "ecr",
         name="ecr-acme",
@@ -50,7 +47,7 @@ def compliant_program() -> None:
         token=token(),
         registry_hostname="123456789012.dkr.ecr.eu-west-1.amazonaws.com",
     )
-    h.App("web", name="web", image="ghcr.io/acme/web:1", credential_id=ghcr.uuid)
+    app("web", ghcr.uuid, image_url="ghcr.io/acme/web", tag="1")
 
 
 def violating_program() -> None:
@@ -62,7 +59,7 @@ def violating_program() -> None:
         token=token(),
         skip_validation=True,  # mandatory in production stacks
     )
-    h.App("worker", name="worker", image="harbor.example.com/w:1", credential_id=LITERAL_UUID)
+    app("worker", LITERAL_UUID, image_url="harbor.example.com/w", tag="1")
 
 
 def preview_unknowns_program() -> None:
@@ -76,7 +73,7 @@ def preview_unknowns_program() -> None:
         token=token(),
         registry_hostname=images.registry_host,  # unknown until `images` exists
     )
-    h.App("web", name="web", image="harbor/web:1", credential_id=harbor.uuid)
+    app("web", harbor.uuid, image_url="harbor/web", tag="1")
 
 
 def unsafe_program() -> None:
@@ -124,12 +121,10 @@ def test_reconciled_defaults_are_the_library_defaults(dev_pack: h.PolicyPack) ->
     # What the CLI sends to Configure when no --policy-pack-config is given.
     config = h.reconcile_config(dev_pack.info())
     expected = {
-        name: {
-            "enforcementLevel": p.DEFAULT_ENFORCEMENT_LEVELS[name].value,
-            **p.DEFAULT_CONFIG[name],
-        }
-        for name in p.POLICY_NAMES
+        spec.name: {"enforcementLevel": spec.enforcement_level.value, **spec.defaults}
+        for spec in p.CATALOG
     }
+    assert list(expected) == list(p.POLICY_NAMES)
     assert config == expected
 
 
@@ -138,10 +133,9 @@ def test_reconciled_defaults_are_the_library_defaults(dev_pack: h.PolicyPack) ->
 
 
 def test_what_the_sdk_sends_for_a_credential_and_an_app() -> None:
-    captured = h.capture(
-        compliant_program, stack="prod", project=PROJECT, config=CONFIG, secret_config=SECRET_CONFIG
-    )
+    captured = capture(compliant_program, CONFIG)
     ghcr, web = captured["ghcr"], captured["web"]
+    assert all(r.check_failures() == [] for r in captured.registrations)  # a valid program
     assert (
         ghcr.type == "pulumi-python:dynamic/miget:ContainerRegistryCredential" == p.CREDENTIAL_TYPE
     )
@@ -165,13 +159,11 @@ def test_what_the_sdk_sends_for_a_credential_and_an_app() -> None:
 
 @pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
 def test_quickstart_example_is_compliant(prod_pack: h.PolicyPack, preview: bool) -> None:
-    captured = h.capture(
+    captured = capture(
         h.REPO / "examples" / "quickstart" / "__main__.py",
-        stack="prod",
+        {"miget-quickstart:ghcrToken": TOKEN},
         project="miget-quickstart",
         preview=preview,
-        config={"miget-quickstart:ghcrToken": TOKEN},
-        secret_config=["miget-quickstart:ghcrToken"],
     )
     assert [r.name for r in captured.of_type(p.CREDENTIAL_TYPE)] == ["ghcr"]
     assert prod_pack.run(captured).diagnostics == []
@@ -192,13 +184,11 @@ ALL_REGISTRIES_TOKENS = [
 @pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
 def test_all_registries_example_is_compliant(prod_pack: h.PolicyPack, preview: bool) -> None:
     keys = [f"miget-all-registries:{key}" for key in ALL_REGISTRIES_TOKENS]
-    captured = h.capture(
+    captured = capture(
         h.REPO / "examples" / "all-registries" / "__main__.py",
-        stack="prod",
+        dict.fromkeys(keys, TOKEN),
         project="miget-all-registries",
         preview=preview,
-        config=dict.fromkeys(keys, TOKEN),
-        secret_config=keys,
     )
     credentials = captured.of_type(p.CREDENTIAL_TYPE)
     assert sorted(h.decode(r.checked_inputs())["registry"] for r in credentials) == sorted(
@@ -257,14 +247,7 @@ def test_a_credential_class_that_forgets_the_secret_marker_is_flagged(
 
 
 def test_preview_with_unknown_values_reports_nothing(prod_pack: h.PolicyPack) -> None:
-    captured = h.capture(
-        preview_unknowns_program,
-        stack="prod",
-        project=PROJECT,
-        preview=True,
-        config=CONFIG,
-        secret_config=SECRET_CONFIG,
-    )
+    captured = capture(preview_unknowns_program, CONFIG, preview=True)
     harbor, web = captured["harbor"], captured["web"]
     assert h.decode(harbor.checked_inputs())["registry_hostname"] == h.UNKNOWN_STRING
     assert h.decode(web.outputs)["credential_id"] == h.UNKNOWN_STRING
@@ -282,11 +265,9 @@ def test_app_wired_from_the_credential_passes_and_a_literal_fails(
     prod_pack: h.PolicyPack,
 ) -> None:
     def program() -> None:
-        cred = ContainerRegistryCredential(
-            "ghcr", name="ghcr-acme", registry="github", username="bot", token=token()
-        )
-        h.App("wired", name="wired", image="ghcr.io/acme/a:1", credential_id=cred.uuid)
-        h.App("literal", name="literal", image="ghcr.io/acme/b:1", credential_id=LITERAL_UUID)
+        cred = credential(registry="github", username="bot")
+        app("wired", cred.uuid, image_url="ghcr.io/acme/a", tag="1")
+        app("literal", LITERAL_UUID, image_url="ghcr.io/acme/b", tag="1")
 
     for preview in (False, True):
         result = run_program(prod_pack, program, preview=preview)

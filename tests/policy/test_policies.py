@@ -1,25 +1,22 @@
-"""Unit tests of ``pulumi_miget.policies``: each validate function called directly.
+"""Unit tests of ``pulumi_miget.policies``: each validate function called directly (the
+library's surface, the catalog and what is derived from it, is in test_catalog.py).
 
-Props are wrapped in the SDK's own ``unknown_checking_proxy``, as the policy runtime wraps them,
-so reading an unknown value raises exactly as it does during ``pulumi preview``.
+Props are what the real resource classes register (``APP_PROPS``, ``CREDENTIAL_PROPS``; a test in
+test_app_policies.py checks that), wrapped in the SDK's own ``unknown_checking_proxy`` as the
+policy runtime wraps them, so reading an unknown value raises exactly as during ``pulumi preview``.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
 import pytest
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyResource,
-    ResourceValidationPolicy,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 from pulumi_policy.proxy import (
     UNKNOWN_BOOLEAN_VALUE,
@@ -30,16 +27,11 @@ from pulumi_policy.proxy import (
 
 from pulumi_miget import policies as p
 from pulumi_miget.rules import REGISTRIES, check_credential
-from tests.policy.common import opts, resource_args, run
+from tests.policy.common import APP_PROPS, CREDENTIAL_PROPS, opts, resource_args, run
 
 CRED = p.CREDENTIAL_TYPE
 TOKEN = "ghp_do-not-print-me-0123456789"
-BASE: dict[str, Any] = {
-    "name": "ghcr-acme",
-    "registry": "github",
-    "username": "acme-bot",
-    "token": TOKEN,
-}
+BASE: dict[str, Any] = {**CREDENTIAL_PROPS, "token": TOKEN}
 
 
 rargs = partial(resource_args, type_=CRED, name="ghcr", secret_outputs=("token",))
@@ -363,7 +355,7 @@ LITERAL = "4f7a4a0e-3c5c-4a51-a0f1-000000000001"
 
 
 def app(name: str, credential_id: Any, deps: list[PolicyResource] | None = None) -> PolicyResource:
-    props = {"name": name, "image": "ghcr.io/acme/web:1"}
+    props: dict[str, Any] = {**APP_PROPS, "name": name, "label": name}
     if credential_id is not None:
         props["credential_id"] = credential_id
     return resource(p.APP_TYPE, name, props, {"credential_id": deps} if deps is not None else None)
@@ -418,76 +410,7 @@ def test_app_type_and_property_are_configurable() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The library's surface
-
-
-def test_policies_have_names_levels_descriptions_and_remediation() -> None:
-    assert [policy.name for policy in p.POLICIES] == list(p.POLICY_NAMES)
-    for policy in p.POLICIES:
-        assert policy.description and policy.remediation_steps
-        assert policy.enforcement_level == p.DEFAULT_ENFORCEMENT_LEVELS[policy.name]
-    levels = {policy.name: policy.enforcement_level for policy in p.POLICIES}
-    assert levels == {
-        "miget-credential-token-secret": EnforcementLevel.MANDATORY,
-        "miget-credential-no-skip-validation-in-production": EnforcementLevel.MANDATORY,
-        "miget-credential-registry-hostname": EnforcementLevel.MANDATORY,
-        "miget-credential-naming": EnforcementLevel.ADVISORY,
-        "miget-credential-allowed-registries": EnforcementLevel.ADVISORY,
-        "miget-app-credential-by-reference": EnforcementLevel.MANDATORY,
-        "miget-app-env-secret": EnforcementLevel.MANDATORY,
-        "miget-app-image-tag-pinned": EnforcementLevel.ADVISORY,
-    }
-    kinds = {policy.name: type(policy) for policy in p.POLICIES}
-    assert kinds.pop(p.APP_CREDENTIAL_BY_REFERENCE) is StackValidationPolicy
-    assert set(kinds.values()) == {ResourceValidationPolicy}
-
-
-def test_schema_defaults_match_the_defaults_in_code() -> None:
-    for policy in p.POLICIES:
-        schema = policy.config_schema.properties if policy.config_schema else {}
-        defaults = {key: spec["default"] for key, spec in schema.items()}
-        assert defaults == dict(p.DEFAULT_CONFIG[policy.name]), policy.name
-        assert all(spec.get("description") for spec in schema.values())
-
-
-def test_all_policies_returns_fresh_objects_with_overrides() -> None:
-    first, second = p.all_policies(), p.all_policies()
-    assert all(a is not b for a, b in zip(first, second, strict=True))
-    custom = p.all_policies(
-        enforcement_levels={p.CREDENTIAL_NAMING: EnforcementLevel.MANDATORY},
-        exclude=[p.ALLOWED_REGISTRIES],
-    )
-    names = [policy.name for policy in custom]
-    assert p.ALLOWED_REGISTRIES not in names and len(names) == len(p.POLICY_NAMES) - 1
-    naming = next(policy for policy in custom if policy.name == p.CREDENTIAL_NAMING)
-    assert naming.enforcement_level == EnforcementLevel.MANDATORY
-    with pytest.raises(ValueError, match="unknown policy name"):
-        p.all_policies(exclude=["miget-nope"])
-
-
-def test_initial_config_always_carries_an_enforcement_level() -> None:
-    assert p.initial_config() == {}
-    config = p.initial_config(
-        production_stack_pattern=r"^live$",
-        allowed_registries=["github"],
-        enforcement_levels={p.CREDENTIAL_NAMING: EnforcementLevel.DISABLED},
-    )
-    assert config == {
-        p.NO_SKIP_VALIDATION_IN_PRODUCTION: {
-            "enforcementLevel": EnforcementLevel.MANDATORY,
-            "productionStackPattern": r"^live$",
-        },
-        p.CREDENTIAL_NAMING: {"enforcementLevel": EnforcementLevel.DISABLED},
-        p.ALLOWED_REGISTRIES: {
-            "enforcementLevel": EnforcementLevel.ADVISORY,
-            "allowedRegistries": ["github"],
-        },
-        # Production settings apply to every production-aware policy.
-        p.APP_IMAGE_TAG_PINNED: {
-            "enforcementLevel": EnforcementLevel.ADVISORY,
-            "productionStackPattern": r"^live$",
-        },
-    }
+# No message quotes the token
 
 
 def test_no_message_ever_contains_the_token(stack: Callable[[str], None]) -> None:
@@ -511,9 +434,3 @@ def test_no_message_ever_contains_the_token(stack: Callable[[str], None]) -> Non
         messages += run(validate, rargs(props, config=config, secret_outputs=[]))
     assert len(messages) == 5
     assert not any(TOKEN in m for m in messages)
-
-
-def test_importing_pulumi_miget_does_not_import_pulumi_policy() -> None:
-    code = "import sys, pulumi_miget; print('pulumi_policy' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"

@@ -12,12 +12,10 @@ import pytest
 from pulumi_policy import EnforcementLevel
 
 from pulumi_miget import policies as p
-from tests.policy.common import resource_args, run
+from tests.policy.common import CREDENTIAL_PROPS, resource_args, run
 
 SKIPPING: dict[str, Any] = {
-    "name": "ghcr-acme",
-    "registry": "github",
-    "username": "acme-bot",
+    **CREDENTIAL_PROPS,
     "token": "ghp_policy_config_test_token",
     "skip_validation": True,
 }

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.engine import from_struct
-from tests.support.program import ProgramResult
+from pulumi_miget.testing import ProgramResult, from_struct
 
 
 def sent(result: ProgramResult, name: str) -> dict[str, Any]:

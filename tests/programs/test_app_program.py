@@ -1,6 +1,6 @@
 """Pulumi programs using App (with ContainerRegistryCredential), end to end without the CLI.
 
-Each program runs under ``set_mocks`` (tests/support/program.py): its dynamic registrations go
+Each program runs under ``set_mocks`` (pulumi_miget.testing): its dynamic registrations go
 through the SDK's pickling, the real provider server and the emulator, and the engine-annotated
 outputs come back into the program. The raw ``RegisterResourceRequest`` shows what the SDK put on
 the wire: the type token, ``additionalSecretOutputs``, secret inputs and property dependencies.
@@ -16,18 +16,19 @@ import pytest
 from pulumi_miget import App, ContainerRegistryCredential, Registry
 from pulumi_miget.app import AppProvider
 from pulumi_miget.emulator import EmulatorServer
-from pulumi_miget.tokens import APP_TYPE, CREDENTIAL_TYPE
-from tests.emulator.helpers import Api, calls
-from tests.programs.common import sent
-from tests.support.constants import DEFAULT_WORKSPACE_ID
-from tests.support.engine import (
+from pulumi_miget.testing import (
     UNKNOWN,
     CheckFailed,
     ProviderServer,
     Secret,
+    Stack,
     provider_blob,
+    run_program,
 )
-from tests.support.program import Stack, run_program
+from pulumi_miget.tokens import APP_TYPE, CREDENTIAL_TYPE
+from tests.emulator.helpers import Api, calls
+from tests.programs.common import sent
+from tests.samples import DEFAULT_WORKSPACE_ID
 
 APPS = "/api/v1/apps"
 TOKEN = "ghp_app_program_registry_token"

@@ -1,6 +1,6 @@
 """Pulumi programs using ContainerRegistryCredential, end to end without the CLI.
 
-Each program runs under ``set_mocks`` (tests/support/program.py); its dynamic registrations go
+Each program runs under ``set_mocks`` (pulumi_miget.testing); its dynamic registrations go
 through the SDK's pickling, the real provider server and the emulator, and the engine-annotated
 outputs come back into the program, so ``Output.is_secret()`` means what it means under
 ``pulumi up``. The raw ``RegisterResourceRequest`` shows what the SDK put on the wire.
@@ -16,22 +16,23 @@ import pytest
 from pulumi_miget import ContainerRegistryCredential, Registry
 from pulumi_miget.credential import ContainerRegistryCredentialProvider
 from pulumi_miget.emulator import EmulatorServer
-from pulumi_miget.tokens import CREDENTIAL_TYPE
-from tests.emulator.helpers import Api
-from tests.programs.common import sent
-from tests.support.constants import (
-    CREDENTIALS_PATH,
-    DEFAULT_WORKSPACE_ID,
-    OTHER_WORKSPACE_ID,
-)
-from tests.support.engine import (
+from pulumi_miget.testing import (
     UNKNOWN,
     CheckFailed,
     ProviderServer,
     Secret,
+    Stack,
     provider_blob,
+    run_program,
 )
-from tests.support.program import Stack, run_program
+from pulumi_miget.tokens import CREDENTIAL_TYPE
+from tests.emulator.helpers import Api
+from tests.programs.common import sent
+from tests.samples import (
+    CREDENTIALS_PATH,
+    DEFAULT_WORKSPACE_ID,
+    OTHER_WORKSPACE_ID,
+)
 
 TOKEN = "ghp_program_registry_token"
 BLOB = provider_blob(ContainerRegistryCredentialProvider())

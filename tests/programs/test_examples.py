@@ -21,10 +21,9 @@ import pytest
 import yaml
 
 from pulumi_miget.emulator import EmulatorServer
+from pulumi_miget.testing import ProviderServer, Secret, Stack, plain, run_program
 from tests.emulator.helpers import Api
-from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID
-from tests.support.engine import ProviderServer, Secret, plain
-from tests.support.program import Stack, run_program
+from tests.samples import API_KEY, DEFAULT_WORKSPACE_ID
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

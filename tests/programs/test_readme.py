@@ -16,9 +16,8 @@ import pulumi_policy
 import pytest
 
 from pulumi_miget.emulator import EmulatorServer
-from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID
-from tests.support.engine import ProviderServer, Secret, plain
-from tests.support.program import Stack, run_program
+from pulumi_miget.testing import ProviderServer, Secret, Stack, plain, run_program
+from tests.samples import API_KEY, DEFAULT_WORKSPACE_ID
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SNIPPETS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)

@@ -10,9 +10,8 @@ import pulumi
 import yaml
 
 from pulumi_miget.emulator import EmulatorServer
-from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID
-from tests.support.engine import ProviderServer, Secret, plain
-from tests.support.program import Stack, run_program
+from pulumi_miget.testing import ProviderServer, Secret, Stack, plain, run_program
+from tests.samples import API_KEY, DEFAULT_WORKSPACE_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT: dict[str, Any] = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())

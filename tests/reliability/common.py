@@ -1,6 +1,6 @@
 """Shared values and helpers of the reliability tests.
 
-Every test drives the SDK's real dynamic-provider server over gRPC (``tests/support/engine.py``)
+Every test drives the SDK's real dynamic-provider server over gRPC (``pulumi_miget.testing``)
 against the session emulator, reading the emulator's store directly (never over HTTP, so the
 request log holds only what the provider sent).
 """
@@ -17,11 +17,11 @@ from typing import Any
 
 from pulumi_miget.credential import ContainerRegistryCredentialProvider
 from pulumi_miget.emulator import EmulatorServer
-from pulumi_miget.emulator.store import CredentialRecord, hash_token
+from pulumi_miget.emulator.records import CredentialRecord, sha256_hex
+from pulumi_miget.testing import Engine, Props, ProviderServer, Secret, plain, provider_blob
 from pulumi_miget.tokens import CREDENTIAL_TYPE
 from tests.reliability.figures import Figures
-from tests.support.constants import API_KEY, CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
-from tests.support.engine import Engine, Props, ProviderServer, Secret, plain, provider_blob
+from tests.samples import API_KEY, CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
 
 ASO = ("token",)
 """What ContainerRegistryCredential registers as ``additional_secret_outputs``."""
@@ -158,7 +158,7 @@ def closed_port() -> int:
 def stored(
     emulator: EmulatorServer, workspace: str = DEFAULT_WORKSPACE_ID
 ) -> list[CredentialRecord]:
-    return emulator.emulator.store.list(workspace)
+    return emulator.emulator.store.credentials.in_workspace(workspace)
 
 
 def matches(record: CredentialRecord, props: Mapping[str, Any]) -> bool:
@@ -169,7 +169,7 @@ def matches(record: CredentialRecord, props: Mapping[str, Any]) -> bool:
         and record.registry == wanted["registry"]
         and record.username == wanted["username"]
         and record.registry_hostname == wanted.get("registry_hostname")
-        and record.token_sha256 == hash_token(wanted["token"])
+        and record.token_sha256 == sha256_hex(wanted["token"])
     )
 
 

@@ -16,6 +16,7 @@ import grpc
 import pytest
 
 from pulumi_miget.emulator import EmulatorServer
+from pulumi_miget.testing import Engine, ResourceState, destroy, refresh, up
 from tests.reliability.common import (
     ASO,
     NAME,
@@ -29,8 +30,7 @@ from tests.reliability.common import (
     stack_config,
 )
 from tests.reliability.figures import Figures
-from tests.support.constants import OTHER_WORKSPACE_ID, UNKNOWN_WORKSPACE_ID
-from tests.support.engine import Engine, ResourceState, destroy, refresh, up
+from tests.samples import OTHER_WORKSPACE_ID, UNKNOWN_WORKSPACE_ID
 
 OPERATIONS = ("create", "read", "update", "delete")
 METHODS = {"create": "POST", "read": "GET", "update": "PUT", "delete": "DELETE"}

@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 
 from pulumi_miget.emulator import EmulatorServer
+from pulumi_miget.testing import Engine, Props, Secret
 from tests.reliability.common import TOKEN, Provider, leaked, news, remember_secret
 from tests.reliability.figures import Figures
-from tests.support.engine import Engine, Props, Secret
 
 MISSING = object()
 """Remove the key from the inputs."""

@@ -17,10 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pulumi_miget.emulator import EmulatorServer
+from pulumi_miget.testing import Engine, Props, ResourceState, Secret, destroy, up
 from tests.reliability.common import ASO, Provider, matches, news, remember_secret, stored
 from tests.reliability.figures import Figures
-from tests.support.constants import CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
-from tests.support.engine import Engine, Props, ResourceState, Secret, destroy, up
+from tests.samples import CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
 
 PER_WORKSPACE = 100
 THREADS = 8

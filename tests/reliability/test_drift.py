@@ -18,7 +18,8 @@ import grpc
 import pytest
 
 from pulumi_miget.emulator import EmulatorServer
-from pulumi_miget.emulator.store import hash_token
+from pulumi_miget.emulator.records import sha256_hex
+from pulumi_miget.testing import Engine, Props, ResourceState, Secret, refresh, up
 from tests.emulator.helpers import Api
 from tests.reliability.common import (
     ASO,
@@ -32,8 +33,7 @@ from tests.reliability.common import (
     stored,
 )
 from tests.reliability.figures import Figures
-from tests.support.constants import DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
-from tests.support.engine import Engine, Props, ResourceState, Secret, refresh, up
+from tests.samples import DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
 
 GENERIC = news(registry="generic", registry_hostname="registry.example.com:5000")
 ELSEWHERE_TOKEN = remember_secret("ghp_reliability_token_set_in_dashboard_77aa")
@@ -177,7 +177,7 @@ def test_a_token_changed_out_of_band_cannot_be_seen_and_a_rotation_in_the_progra
     assert up(engine, "cred", news(), fresh, ASO)[0] == "same"
     assert calls(emulator) == [("GET", "item", 200)]
     [record] = stored(emulator)
-    assert record.token_sha256 == hash_token(ELSEWHERE_TOKEN) != hash_token(TOKEN)
+    assert record.token_sha256 == sha256_hex(ELSEWHERE_TOKEN) != sha256_hex(TOKEN)
 
     # What does repair it: a new token in the program (one PUT with only the token).
     emulator.clear_log()
@@ -185,6 +185,6 @@ def test_a_token_changed_out_of_band_cannot_be_seen_and_a_rotation_in_the_progra
     assert op == "update" and rotated is not None
     assert [e["fields"] for e in emulator.requests_log()] == [["token"]]
     [record] = stored(emulator)
-    assert record.token_sha256 == hash_token(NEW_TOKEN)
+    assert record.token_sha256 == sha256_hex(NEW_TOKEN)
     assert rotated.outputs["token"] == Secret(NEW_TOKEN)
     figures.add("drift", scenarios=1, undetectable=1)

@@ -31,6 +31,7 @@ import grpc
 import pytest
 
 from pulumi_miget.emulator import EmulatorServer
+from pulumi_miget.testing import Engine, Props, ResourceState, Secret, destroy, refresh, up
 from tests.reliability.common import (
     ASO,
     HANG,
@@ -49,8 +50,7 @@ from tests.reliability.common import (
     wait_for_requests,
 )
 from tests.reliability.figures import Figures
-from tests.support.constants import CREDENTIALS_PATH
-from tests.support.engine import Engine, Props, ResourceState, Secret, destroy, refresh, up
+from tests.samples import CREDENTIALS_PATH
 
 # A persistent fault must fail the operation in bounded time. That is proven without a timed
 # assertion (performance lives in benchmarks/): the exact number of requests is asserted, and

@@ -1,7 +1,7 @@
 """Identity: state records where each object lives, so no command orphans, moves or deletes an
 object the stack still uses (issue G, items 1-4).
 
-Each test runs real Pulumi programs (tests/support/program.py) through the SDK's provider server
+Each test runs real Pulumi programs (pulumi_miget.testing) through the SDK's provider server
 against the emulator. Every CLI command gets its own provider process, as under ``pulumi``: the
 engine starts the plugin per command and configures it once with the stack config.
 """
@@ -18,17 +18,23 @@ import pytest
 
 from pulumi_miget import App, ContainerRegistryCredential
 from pulumi_miget.emulator import EmulatorServer
+from pulumi_miget.testing import (
+    CheckFailed,
+    ProgramResult,
+    ProviderServer,
+    Stack,
+    destroy_stack,
+    run_program,
+)
 from tests.emulator.helpers import Api
 from tests.reliability.common import stored
 from tests.reliability.figures import Figures
-from tests.scenarios.common import refresh_stack
-from tests.support.constants import (
+from tests.samples import (
     CREDENTIALS_PATH,
     DEFAULT_WORKSPACE_ID,
     OTHER_WORKSPACE_ID,
 )
-from tests.support.engine import CheckFailed, ProviderServer
-from tests.support.program import ProgramResult, Stack, destroy_stack, run_program
+from tests.scenarios.common import refresh_stack
 
 TOKEN = "ghp_identity_token_5d2c81"
 PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"

@@ -25,6 +25,7 @@ import grpc
 import pytest
 
 from pulumi_miget.emulator import EmulatorServer
+from pulumi_miget.testing import Engine, ResourceState, Secret, destroy, refresh, up
 from tests.emulator.helpers import Api
 from tests.reliability.common import (
     ASO,
@@ -43,8 +44,7 @@ from tests.reliability.common import (
     start_provider,
 )
 from tests.reliability.figures import Figures
-from tests.support.constants import CREDENTIALS_PATH, OTHER_WORKSPACE_ID
-from tests.support.engine import Engine, ResourceState, Secret, destroy, refresh, up
+from tests.samples import CREDENTIALS_PATH, OTHER_WORKSPACE_ID
 
 REJECTED_TOKEN = remember_secret("invalid_reliability_token_the_registry_refuses_9c2e")
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from pulumi_miget.emulator import EmulatorServer
-from tests.support.engine import ProviderServer, refresh
-from tests.support.program import Stack, engine_factory
+from pulumi_miget.testing import ProviderServer, Stack, engine_factory, refresh
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 """The methods that change something in Miget."""

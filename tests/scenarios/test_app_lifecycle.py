@@ -17,12 +17,19 @@ import pytest
 
 from pulumi_miget import App, ContainerRegistryCredential, Registry
 from pulumi_miget.emulator import EmulatorServer
-from pulumi_miget.emulator.store import hash_token, hash_value
+from pulumi_miget.emulator.records import sha256_hex
+from pulumi_miget.testing import (
+    ProgramResult,
+    ProviderServer,
+    Secret,
+    Stack,
+    destroy_stack,
+    engine_factory,
+    run_program,
+)
 from tests.emulator.helpers import Api, calls
+from tests.samples import API_KEY, CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
 from tests.scenarios.common import WRITES, refresh_stack
-from tests.support.constants import API_KEY, CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
-from tests.support.engine import ProviderServer, Secret
-from tests.support.program import ProgramResult, Stack, destroy_stack, engine_factory, run_program
 
 APPS = "/api/v1/apps"
 TOKEN = "ghp_app_scenario_token_one"
@@ -102,8 +109,8 @@ def test_rotating_the_credential_token_does_not_touch_the_app(
     assert rotated.ops == {"ghcr": "update", "api": "same"}
     assert writes(emulator) == [("PUT", f"{CREDENTIALS_PATH}/{cred_uuid}", ["token"])]
     assert not any(path.startswith(APPS) for _, path in calls(emulator))  # zero app calls
-    record = emulator.emulator.store.get(DEFAULT_WORKSPACE_ID, cred_uuid)
-    assert record is not None and record.token_sha256 == hash_token(ROTATED)
+    record = emulator.emulator.store.credentials.get(DEFAULT_WORKSPACE_ID, cred_uuid)
+    assert record is not None and record.token_sha256 == sha256_hex(ROTATED)
     assert live_app(api, app_uuid)["deployment_config"]["credential_id"] == cred_uuid
     assert rotated.output("app_name") == first.output("app_name")
 
@@ -235,8 +242,8 @@ def test_env_rotation_then_refresh_after_an_out_of_band_delete(
     assert stack.resources["api"].outputs["env"] == Secret(
         {"DATABASE_URL": NEW_DB_URL, "LOG_LEVEL": "info"}
     )
-    record = emulator.emulator.store.get_app(DEFAULT_WORKSPACE_ID, uuid)
-    assert record is not None and record.vars_sha256["DATABASE_URL"] == hash_value(NEW_DB_URL)
+    record = emulator.emulator.store.apps.get(DEFAULT_WORKSPACE_ID, uuid)
+    assert record is not None and record.vars_sha256["DATABASE_URL"] == sha256_hex(NEW_DB_URL)
 
     # Deleted in the dashboard: refresh drops it, the next up creates it again.
     assert api.request("DELETE", f"{APPS}/{uuid}").status_code == 204

@@ -19,16 +19,15 @@ import pytest
 
 from pulumi_miget import ContainerRegistryCredential, Registry
 from pulumi_miget.emulator import EmulatorServer
-from pulumi_miget.emulator.store import hash_token
+from pulumi_miget.emulator.records import sha256_hex
+from pulumi_miget.testing import ProviderServer, Secret, Stack, destroy_stack, run_program
 from tests.emulator.helpers import Api, calls
-from tests.scenarios.common import WRITES, refresh_stack
-from tests.support.constants import (
+from tests.samples import (
     CREDENTIALS_PATH,
     DEFAULT_WORKSPACE_ID,
     OTHER_WORKSPACE_ID,
 )
-from tests.support.engine import ProviderServer, Secret
-from tests.support.program import Stack, destroy_stack, run_program
+from tests.scenarios.common import WRITES, refresh_stack
 
 TOKEN = "ghp_scenario_token_one"
 ROTATED = "ghp_scenario_token_two"
@@ -98,8 +97,8 @@ def test_create_noop_rename_rotate_then_destroy_from_a_new_process(
     assert writes(emulator) == [("PUT", item(uuid), DEFAULT_WORKSPACE_ID, ["token"])]
     assert rotated.outputs["token"] == (ROTATED, True)
     assert stack.resources["cred"].outputs["token"] == Secret(ROTATED)
-    record = emulator.emulator.store.get(DEFAULT_WORKSPACE_ID, uuid)
-    assert record is not None and record.token_sha256 == hash_token(ROTATED)
+    record = emulator.emulator.store.credentials.get(DEFAULT_WORKSPACE_ID, uuid)
+    assert record is not None and record.token_sha256 == sha256_hex(ROTATED)
 
     # `pulumi destroy` is a new CLI command: a new provider process un-pickles the state's blob.
     emulator.clear_log()
@@ -196,8 +195,8 @@ def test_adopt_takes_over_an_existing_credential_with_one_lookup_and_one_put(
     assert [method for method, *_ in writes(emulator)] == ["PUT"]
     assert adopted.output("uuid") == existing["uuid"]
     assert api.get(existing["uuid"]).json()["username"] == "acme-bot"
-    record = emulator.emulator.store.get(DEFAULT_WORKSPACE_ID, existing["uuid"])
-    assert record is not None and record.token_sha256 == hash_token(TOKEN)
+    record = emulator.emulator.store.credentials.get(DEFAULT_WORKSPACE_ID, existing["uuid"])
+    assert record is not None and record.token_sha256 == sha256_hex(TOKEN)
     assert adopted.outputs["token"] == (TOKEN, True)
 
     assert up(stack, server, emulator, adopt=True).ops == {"cred": "same"}

@@ -1,6 +1,6 @@
 """Engine facts the resources respect (issue G, items 5-8; pulumi-dynamic.md "Engine audit").
 
-Real programs through the SDK's provider server and the emulator (tests/support/program.py),
+Real programs through the SDK's provider server and the emulator (pulumi_miget.testing),
 whose engine model follows the Go source cited in each test.
 """
 
@@ -16,10 +16,9 @@ import pytest
 from pulumi_miget import App, ContainerRegistryCredential
 from pulumi_miget.emulator import EmulatorServer
 from pulumi_miget.errors import ResourceOptionsError
+from pulumi_miget.testing import UNKNOWN, ProviderServer, Stack, run_program
 from tests.emulator.helpers import Api
-from tests.support.constants import CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
-from tests.support.engine import UNKNOWN, ProviderServer
-from tests.support.program import Stack, run_program
+from tests.samples import CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
 
 TOKEN = "ghp_engine_facts_token_71a0"
 ROTATED = "ghp_engine_facts_token_rotated_2b9e"

@@ -35,10 +35,10 @@ from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from pulumi_miget.app import AppProvider
-from pulumi_miget.base import MigetProvider
 from pulumi_miget.credential import ContainerRegistryCredentialProvider
 from pulumi_miget.emulator import EmulatorServer
-from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID
+from pulumi_miget.provider import MigetProvider
+from tests.samples import API_KEY, DEFAULT_WORKSPACE_ID
 
 GOLDEN = Path(__file__).parent / "golden"
 

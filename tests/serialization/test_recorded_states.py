@@ -15,8 +15,7 @@ from typing import Any
 
 from pulumi_miget import App, ContainerRegistryCredential, Registry
 from pulumi_miget.emulator import EmulatorServer
-from tests.support.engine import ProviderServer, ResourceState, Secret
-from tests.support.program import Stack, run_program
+from pulumi_miget.testing import ProviderServer, ResourceState, Secret, Stack, run_program
 
 GOLDEN = Path(__file__).parent / "golden" / "state_v0_2_0.json"
 TOKEN = "ghp_recorded_state_token"
@@ -104,7 +103,7 @@ def test_a_state_of_the_previous_release_plans_no_change(
 
 
 def record() -> None:  # pragma: no cover - run by hand, see the module docstring
-    from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID
+    from tests.samples import API_KEY, DEFAULT_WORKSPACE_ID
 
     with EmulatorServer(api_keys=[API_KEY]) as emulator, ProviderServer() as server:
         stack = Stack(

@@ -12,8 +12,15 @@ policy pack, against the pack's **real** process:
    ``pulumi.runtime.set_mocks`` with a recording monitor, so every request comes from the SDK's
    real serialisation of the project's resource classes: type tokens, secret wrapping, dropped
    ``None`` inputs, property dependencies keyed by top-level input name.
-4. Each registration's inputs go through the resource's real dynamic-provider ``check`` (the
-   engine analyses *checked* inputs) before they are sent.
+4. Each registration's inputs go through the resource's real dynamic-provider ``configure`` (with
+   the program's stack config, so ``miget:workspaceId`` is resolved as it is in a real stack) and
+   ``check`` (the engine analyses *checked* inputs) before they are sent.
+
+The programs use the project's real resource classes (``pulumi_miget.App``,
+``pulumi_miget.ContainerRegistryCredential``); the only stand-ins here are classes that must
+never exist in the project (:class:`UnsafeCredential`, :class:`PlainEnvApp`: home-made classes
+under the real type tokens, what the secret-marker policies exist to catch) and a resource with
+an output unknown during preview (:class:`ImageRepository`).
 
 Every engine rule is commented with the ``pulumi/pulumi`` source it mirrors. Files cited:
 
@@ -48,27 +55,27 @@ import dill
 import grpc
 import pulumi
 from google.protobuf import empty_pb2, json_format, struct_pb2
-from pulumi.dynamic import CreateResult, Resource, ResourceProvider
+from pulumi.dynamic import CheckFailure, ConfigureRequest, CreateResult, Resource, ResourceProvider
+from pulumi.dynamic.config import Config as ProviderConfig
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import proto
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
-from tests.support.engine import SECRET_SIG, SIG_KEY, UNKNOWN_WIRE, Secret, plain
+from pulumi_miget.testing import SECRET_SIG, SIG_KEY, UNKNOWN_WIRE, Secret, plain
 
 __all__ = [
-    "APP_TYPE",
     "PACK_DIR",
     "REPO",
     "SECRET_SIG",
     "SIG_KEY",
     "UNKNOWN_BOOL",
     "UNKNOWN_STRING",
-    "App",
     "Capture",
     "Diagnostic",
     "EngineRun",
     "ImageRepository",
+    "PlainEnvApp",
     "PolicyPack",
     "Registration",
     "Secret",
@@ -93,7 +100,6 @@ PACK_DIR: Final = REPO / "examples" / "policy-pack"
 UNKNOWN_STRING: Final = UNKNOWN_WIRE
 UNKNOWN_BOOL: Final = "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"
 
-APP_TYPE: Final = "pulumi-python:dynamic/miget:App"
 PYTHON_PROVIDER_TYPE: Final = "pulumi:providers:pulumi-python"
 STACK_TYPE: Final = "pulumi:pulumi:Stack"
 
@@ -588,6 +594,7 @@ class Registration:
     stack: str
     project: str
     preview: bool
+    config: Mapping[str, str] = field(default_factory=dict)  # the stack config, secrets revealed
 
     @property
     def type(self) -> str:
@@ -604,7 +611,17 @@ class Registration:
         """The inputs after the provider's ``Check``, as the engine holds them
         (step_generator.go: ``inputs = resp.Properties``; analyzers see these, even when Check
         reported failures)."""
-        return _dynamic_check(self.request.object) if self._is_dynamic() else self.request.object
+        return self._check()[0]
+
+    def check_failures(self) -> list[tuple[str, str]]:
+        """What the provider's ``Check`` reported, as (property, reason) pairs: none for a
+        program that a real ``pulumi up`` would accept."""
+        return [(f.property, f.reason) for f in self._check()[1]]
+
+    def _check(self) -> tuple[struct_pb2.Struct, list[CheckFailure]]:
+        if not self._is_dynamic():
+            return self.request.object, []
+        return _dynamic_check(self.request.object, self.config, self.project)
 
     def _is_dynamic(self) -> bool:
         return self.type.startswith("pulumi-python:dynamic")
@@ -679,24 +696,30 @@ class Capture:
         return [r.stack_resource() for r in self.registrations]
 
 
-def _dynamic_check(news: struct_pb2.Struct) -> struct_pb2.Struct:
+def _dynamic_check(
+    news: struct_pb2.Struct, config: Mapping[str, str], project: str
+) -> tuple[struct_pb2.Struct, list[CheckFailure]]:
     """Run the resource's real dynamic-provider ``check`` as the engine would have it run.
 
     The engine sends ``Check`` with secrets stripped (the Python dynamic provider answers
     ``acceptSecrets=False``) and unknowns as sentinels (``AllowUnknowns`` in preview). The
-    provider server (pulumi/dynamic/__main__.py ``Check``) un-pickles ``__provider``, calls
-    ``check(olds, news)`` and puts ``__provider`` back. The engine then re-marks as secret every
-    checked input whose same-named input was secret (``annotateSecrets``, provider_plugin.go).
-    The provider's ``configure`` is skipped: ``check`` makes no API call.
+    provider server (pulumi/dynamic/__main__.py ``get_provider`` and ``Check``) un-pickles
+    ``__provider``, calls its ``configure`` with the stack config the engine sent to
+    ``Configure`` (secrets revealed), then ``check(olds, news)``, and puts ``__provider`` back.
+    The engine then re-marks as secret every checked input whose same-named input was secret
+    (``annotateSecrets``, provider_plugin.go). Neither ``configure`` nor ``check`` makes an API
+    call (the stack config here has no ``miget:apiKey``, so no HTTP client is even built).
     """
     values = decode(news)
     secret_keys = {k for k, v in values.items() if isinstance(v, Secret)}
     revealed = plain(values)
     provider: ResourceProvider = dill.loads(base64.b64decode(revealed["__provider"]))
+    provider.configure(ConfigureRequest(ProviderConfig(dict(config), project)))
     result = provider.check({}, revealed)
     inputs = dict(result.inputs)
     inputs["__provider"] = values["__provider"]
-    return encode({k: Secret(v) if k in secret_keys else v for k, v in inputs.items()})
+    checked = encode({k: Secret(v) if k in secret_keys else v for k, v in inputs.items()})
+    return checked, list(result.failures or [])
 
 
 class _Mocks(pulumi.runtime.Mocks):
@@ -795,7 +818,7 @@ def capture(
                     values[key] = Secret(values[key])
             outputs = encode(values)
         registration = Registration(
-            engine_urn(resource_urn), request, outputs, stack, project, preview
+            engine_urn(resource_urn), request, outputs, stack, project, preview, dict(config or {})
         )
         if preview:
             # A create during preview: the new state's outputs are its checked inputs
@@ -806,7 +829,8 @@ def capture(
 
 
 # ---------------------------------------------------------------------------------------------
-# Stand-in resources for what does not exist yet (App) or must never exist (UnsafeCredential)
+# Stand-ins for what must never exist in the project (home-made classes under the real type
+# tokens) and for a resource with an output unknown during preview
 
 
 class _EchoProvider(ResourceProvider):
@@ -814,29 +838,6 @@ class _EchoProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult("stand-in", props)
-
-
-class App(Resource, module="miget", name="App"):
-    """Stand-in for the future ``pulumi_miget.App``: same type token, ``credential_id`` input
-    at top level (so property dependencies are keyed ``credential_id``)."""
-
-    uuid: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        name: pulumi.Input[str],
-        image: pulumi.Input[str],
-        credential_id: pulumi.Input[str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__(
-            _EchoProvider(),
-            resource_name,
-            {"name": name, "image": image, "credential_id": credential_id, "uuid": None},
-            opts,
-        )
 
 
 class ImageRepository(Resource, module="test", name="ImageRepository"):
@@ -854,6 +855,14 @@ class ImageRepository(Resource, module="test", name="ImageRepository"):
 class UnsafeCredential(Resource, module="miget", name="ContainerRegistryCredential"):
     """A home-made class registering under the credential's type token without marking the
     token secret: what ``miget-credential-token-secret`` exists to catch."""
+
+    def __init__(self, resource_name: str, **props: Any) -> None:
+        super().__init__(_EchoProvider(), resource_name, {**props, "uuid": None})
+
+
+class PlainEnvApp(Resource, module="miget", name="App"):
+    """A home-made class under the App type that forgets to mark env secret: what
+    ``miget-app-env-secret`` exists to catch."""
 
     def __init__(self, resource_name: str, **props: Any) -> None:
         super().__init__(_EchoProvider(), resource_name, {**props, "uuid": None})

@@ -6,9 +6,9 @@ from typing import TypeVar
 
 from pulumi.dynamic import Config, ConfigureRequest
 
-from pulumi_miget.base import MigetProvider
 from pulumi_miget.emulator import EmulatorServer
-from tests.support.constants import API_KEY, DEFAULT_WORKSPACE_ID
+from pulumi_miget.provider import MigetProvider
+from tests.samples import API_KEY, DEFAULT_WORKSPACE_ID
 
 P = TypeVar("P", bound=MigetProvider)
 

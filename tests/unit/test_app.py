@@ -16,10 +16,10 @@ from pulumi.output import Unknown
 
 from pulumi_miget.app import AppProvider
 from pulumi_miget.emulator import EmulatorServer
-from pulumi_miget.emulator.store import hash_value
+from pulumi_miget.emulator.records import sha256_hex
 from pulumi_miget.errors import ConfigurationError, MigetError
 from tests.emulator.helpers import Api, calls
-from tests.support.constants import DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
+from tests.samples import DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
 from tests.unit.common import configured
 
 APPS = "/api/v1/apps"
@@ -276,8 +276,8 @@ def test_create_is_one_post_and_echoes_every_input(provider, emulator, credentia
     assert "__provider" not in outs
     # Every input is in the outputs with the value diff will compare it to.
     assert provider.diff(result.id, outs, props).changes is False
-    record = emulator.emulator.store.get_app(DEFAULT_WORKSPACE_ID, result.id)
-    assert record is not None and record.vars_sha256 == {"DATABASE_URL": hash_value(SECRET)}
+    record = emulator.emulator.store.apps.get(DEFAULT_WORKSPACE_ID, result.id)
+    assert record is not None and record.vars_sha256 == {"DATABASE_URL": sha256_hex(SECRET)}
 
 
 def test_create_in_a_named_workspace_sends_it(provider, emulator, api) -> None:
@@ -317,7 +317,7 @@ def test_a_lost_create_answer_is_reconciled_by_service_name(provider, emulator) 
         ("POST", APPS, 0),
         ("GET", APPS, 200),
     ]
-    [live] = emulator.emulator.store.list_apps(DEFAULT_WORKSPACE_ID)
+    [live] = emulator.emulator.store.apps.in_workspace(DEFAULT_WORKSPACE_ID)
     assert result.id == live.uuid and result.outs["app_name"] == live.name
 
 
@@ -428,7 +428,7 @@ def test_removing_the_credential_and_command_clears_them(provider, emulator, cre
     result = provider.update(created.id, created.outs, news)
     assert calls(emulator) == [("PUT", f"{APPS}/{created.id}/deployment")]
     assert result.outs["credential_id"] is None
-    record = emulator.emulator.store.get_app(DEFAULT_WORKSPACE_ID, created.id)
+    record = emulator.emulator.store.apps.get(DEFAULT_WORKSPACE_ID, created.id)
     assert record is not None and record.credential_id is None
 
 
@@ -440,9 +440,9 @@ def test_env_changes_are_one_call_per_variable(provider, emulator, created) -> N
     assert result.outs["env"] == {"DB": "rotated-secret-value", "NEW": "x"}
     assert result.outs["uuid"] == created.id and result.outs["app_name"] == created.outs["app_name"]
     assert "__provider" not in result.outs
-    record = emulator.emulator.store.get_app(DEFAULT_WORKSPACE_ID, created.id)
+    record = emulator.emulator.store.apps.get(DEFAULT_WORKSPACE_ID, created.id)
     assert record is not None
-    assert record.vars_sha256 == {"DB": hash_value("rotated-secret-value"), "NEW": hash_value("x")}
+    assert record.vars_sha256 == {"DB": sha256_hex("rotated-secret-value"), "NEW": sha256_hex("x")}
     assert "rotated-secret-value" not in json.dumps(emulator.requests_log())
 
 

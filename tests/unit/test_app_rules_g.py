@@ -26,7 +26,7 @@ from pulumi_miget.rules.app import (
     tag_problem,
 )
 from pulumi_miget.rules.common import Violation
-from tests.support.constants import DEFAULT_WORKSPACE_ID
+from tests.samples import DEFAULT_WORKSPACE_ID
 
 PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
 RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from pulumi_miget import __version__
-from pulumi_miget.client import MigetClient
+from pulumi_miget.api.http import MigetClient
 from pulumi_miget.emulator import EmulatorServer
 from pulumi_miget.errors import (
     AuthenticationError,
@@ -32,7 +32,7 @@ from pulumi_miget.errors import (
     TransportError,
 )
 from pulumi_miget.settings import Settings
-from tests.support.constants import API_KEY, CREDENTIALS_PATH, OTHER_WORKSPACE_ID
+from tests.samples import API_KEY, CREDENTIALS_PATH, OTHER_WORKSPACE_ID
 
 KEY = "miget_live_client_test_key_0b9e"
 TOKEN = "ghp_client_test_token_77aa"

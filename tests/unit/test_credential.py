@@ -16,7 +16,7 @@ from pulumi_miget.credential import ContainerRegistryCredentialProvider
 from pulumi_miget.emulator import EmulatorServer
 from pulumi_miget.errors import ConfigurationError, MigetError
 from tests.emulator.helpers import calls
-from tests.support.constants import DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
+from tests.samples import DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
 from tests.unit.common import configured
 
 PATH = "/api/v1/container_registry_credentials"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pulumi_miget.credential import ContainerRegistryCredentialProvider
-from tests.support.constants import DEFAULT_WORKSPACE_ID
+from tests.samples import DEFAULT_WORKSPACE_ID
 
 TOKEN = "ghp_check_test_token_value"
 

@@ -21,15 +21,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pulumi_miget.emulator.app import Emulator, create_app, emulator_of
     from pulumi_miget.emulator.faults import Fault, FaultSpecError
+    from pulumi_miget.emulator.http import emulator_of
     from pulumi_miget.emulator.server import EmulatorServer
-    from pulumi_miget.emulator.store import (
-        DEFAULT_API_KEY,
-        DEFAULT_WORKSPACE_ID,
-        Store,
-        Tenancy,
-    )
+    from pulumi_miget.emulator.state import Emulator
+    from pulumi_miget.emulator.store import Store
+    from pulumi_miget.emulator.tenancy import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID, Tenancy
+    from pulumi_miget.emulator.wsgi import create_app
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -52,16 +50,16 @@ _FLASK_PACKAGES = frozenset({"flask", "werkzeug"})
 
 # name → the submodule that defines it.
 _LAZY = {
-    "Emulator": "app",
-    "create_app": "app",
-    "emulator_of": "app",
+    "Emulator": "state",
+    "create_app": "wsgi",
+    "emulator_of": "http",
     "Fault": "faults",
     "FaultSpecError": "faults",
     "EmulatorServer": "server",
-    "DEFAULT_API_KEY": "store",
-    "DEFAULT_WORKSPACE_ID": "store",
+    "DEFAULT_API_KEY": "tenancy",
+    "DEFAULT_WORKSPACE_ID": "tenancy",
     "Store": "store",
-    "Tenancy": "store",
+    "Tenancy": "tenancy",
 }
 
 

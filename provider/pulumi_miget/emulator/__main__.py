@@ -22,7 +22,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from pulumi_miget.emulator import FLASK_MISSING, is_flask_missing
-from pulumi_miget.emulator.store import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID
+from pulumi_miget.emulator.tenancy import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID
 
 if TYPE_CHECKING:
     from pulumi_miget.emulator.server import EmulatorServer

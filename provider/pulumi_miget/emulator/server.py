@@ -1,6 +1,7 @@
-"""Serving the emulator: ``EmulatorServer`` runs the Flask app of ``app.py`` on a loopback port
-with werkzeug, in a daemon thread, and offers the control API (``control.py``) as methods that act
-on the live state directly. ``miget-emulator`` (``__main__.py``) is a command line around it.
+"""Serving the emulator: ``EmulatorServer`` runs the Flask app of ``wsgi.py`` on a loopback port
+with werkzeug, in a daemon thread, and offers the control API (``routes/control.py``) as methods
+that act on the live state directly. ``miget-emulator`` (``__main__.py``) is a command line
+around it.
 
 Errors the HTTP server answers itself, before a request reaches the app (a garbage request line,
 an unsupported HTTP version, a request line or headers too long), are JSON as well [INF]:
@@ -21,8 +22,9 @@ from urllib.parse import urlsplit
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from pulumi_miget.emulator.app import create_app, emulator_of
 from pulumi_miget.emulator.faults import parse_fault
+from pulumi_miget.emulator.http import emulator_of
+from pulumi_miget.emulator.wsgi import create_app
 
 __all__ = ["EmulatorServer"]
 

@@ -31,19 +31,26 @@ What a policy can see, and how these policies cope (details: the project's polic
   ``UnknownValueError``, and so do ``"k" in props`` and ``props.get("k")``. Every read here goes
   through :func:`read_prop`, which never raises; each policy skips what it cannot know yet. Resource
   policies run again during ``pulumi up`` with the values resolved, so nothing escapes.
-- The SDK never applies config-schema defaults (the CLI does): every default lives in
-  :data:`DEFAULT_CONFIG` as well as in the schema, so the policies behave the same with or without
-  the CLI's reconciliation.
+- The SDK never applies config-schema defaults (the CLI does): every setting carries its default
+  in code as well as in the schema, so the policies behave the same with or without the CLI's
+  reconciliation.
+
+Each policy is declared once, as a :class:`PolicySpec` (name, level, severity, description,
+remediation, settings with their defaults, validate function, resource or stack kind) by the
+decorator above its validate function; :data:`CATALOG` lists them, and everything else is
+derived from it: :data:`POLICY_NAMES`, :func:`all_policies`, :data:`POLICIES`,
+:func:`initial_config` and its keywords, each policy's config schema and defaults
+(``spec.config_schema``, ``spec.defaults``) and its policy object (``spec.build(level)``).
 
 This module only re-exports the public names. The modules, each read top to bottom:
 
-- ``catalog``: each policy's name, default level, description, severity, remediation and tags;
-- ``config``: the configuration defaults and schemas;
-- ``read_config``: reading a policy's configuration while it validates;
-- ``production``: whether the stack is production (:func:`production_reason`);
 - ``props``: reading props that may be unknown (:func:`read_prop`);
-- ``factory``: building a policy object from a policy's name and validate function;
-- ``credential``, ``app``: the policies themselves, validate functions and factories;
+- ``config``: settings (config key, ``initial_config`` keyword, default, schema, typed read) and
+  the reporting of a bad configuration;
+- ``spec``: :class:`PolicySpec` and the decorator that declares one;
+- ``production``: the shared production settings and :func:`production_reason`;
+- ``credential``, ``app``: the policies themselves, each declared above its validate function;
+- ``catalog``: :data:`CATALOG` and the names and settings derived from it;
 - ``pack``: :func:`all_policies`, :data:`POLICIES` and :func:`initial_config`.
 """
 
@@ -51,41 +58,21 @@ from __future__ import annotations
 
 from ..tokens import APP_TYPE, CREDENTIAL_TYPE
 from .app import (
-    app_credential_by_reference_policy,
-    app_env_secret_policy,
-    app_image_tag_pinned_policy,
+    APP_CREDENTIAL_BY_REFERENCE,
+    APP_ENV_SECRET,
+    APP_IMAGE_TAG_PINNED,
     validate_app_credential_by_reference,
     validate_app_env_secret,
     validate_app_image_tag_pinned,
 )
-from .catalog import (
+from .catalog import CATALOG, POLICY_NAMES
+from .config import PolicyConfigError
+from .credential import (
     ALLOWED_REGISTRIES,
-    APP_CREDENTIAL_BY_REFERENCE,
-    APP_ENV_SECRET,
-    APP_IMAGE_TAG_PINNED,
     CREDENTIAL_NAMING,
-    DEFAULT_ENFORCEMENT_LEVELS,
     NO_SKIP_VALIDATION_IN_PRODUCTION,
-    POLICY_NAMES,
     REGISTRY_HOSTNAME,
     TOKEN_SECRET,
-)
-from .config import (
-    CONFIG_SCHEMAS,
-    DEFAULT_CONFIG,
-    DEFAULT_CREDENTIAL_PROPERTY,
-    DEFAULT_DISALLOWED_TAGS,
-    DEFAULT_NAME_PATTERN,
-    DEFAULT_PRODUCTION_STACK_PATTERN,
-    DEFAULT_PRODUCTION_TAG_KEY,
-    DEFAULT_PRODUCTION_TAG_VALUES,
-)
-from .credential import (
-    allowed_registries_policy,
-    credential_naming_policy,
-    no_skip_validation_in_production_policy,
-    registry_hostname_policy,
-    token_secret_policy,
     validate_allowed_registries,
     validate_credential_naming,
     validate_no_skip_validation_in_production,
@@ -93,10 +80,9 @@ from .credential import (
     validate_token_secret,
 )
 from .pack import POLICIES, all_policies, initial_config
-from .production import ENVIRONMENT_CONFIG_KEY, production_reason
-from .production import PRODUCTION_ENVIRONMENT as PRODUCTION_ENVIRONMENT  # importable, as before
+from .production import production_reason
 from .props import UNKNOWN, read_prop
-from .read_config import PolicyConfigError
+from .spec import PolicySpec
 
 __all__ = [
     "ALLOWED_REGISTRIES",
@@ -104,18 +90,9 @@ __all__ = [
     "APP_ENV_SECRET",
     "APP_IMAGE_TAG_PINNED",
     "APP_TYPE",
-    "CONFIG_SCHEMAS",
+    "CATALOG",
     "CREDENTIAL_NAMING",
     "CREDENTIAL_TYPE",
-    "DEFAULT_CONFIG",
-    "DEFAULT_CREDENTIAL_PROPERTY",
-    "DEFAULT_DISALLOWED_TAGS",
-    "DEFAULT_ENFORCEMENT_LEVELS",
-    "DEFAULT_NAME_PATTERN",
-    "DEFAULT_PRODUCTION_STACK_PATTERN",
-    "DEFAULT_PRODUCTION_TAG_KEY",
-    "DEFAULT_PRODUCTION_TAG_VALUES",
-    "ENVIRONMENT_CONFIG_KEY",
     "NO_SKIP_VALIDATION_IN_PRODUCTION",
     "POLICIES",
     "POLICY_NAMES",
@@ -123,18 +100,11 @@ __all__ = [
     "TOKEN_SECRET",
     "UNKNOWN",
     "PolicyConfigError",
+    "PolicySpec",
     "all_policies",
-    "allowed_registries_policy",
-    "app_credential_by_reference_policy",
-    "app_env_secret_policy",
-    "app_image_tag_pinned_policy",
-    "credential_naming_policy",
     "initial_config",
-    "no_skip_validation_in_production_policy",
     "production_reason",
     "read_prop",
-    "registry_hostname_policy",
-    "token_secret_policy",
     "validate_allowed_registries",
     "validate_app_credential_by_reference",
     "validate_app_env_secret",

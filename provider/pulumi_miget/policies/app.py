@@ -1,5 +1,6 @@
-"""The policies on App resources: each validate function (public so it can be unit-tested and
-reused in other policies), followed by the factory of its policy.
+"""The policies on App resources. Each is declared once, by the decorator above its validate
+function (public so it can be unit-tested and reused in other policies); its settings are
+declared first.
 
 ``miget-app-credential-by-reference`` is a stack policy: only the whole stack shows where an
 App's ``credential_id`` comes from. Validate functions see ``env`` unwrapped, secret or not; no
@@ -11,24 +12,64 @@ from __future__ import annotations
 from typing import Final
 
 from pulumi_policy import (
+    EnforcementLevel,
     ReportViolation,
     ResourceValidationArgs,
+    Severity,
     StackValidationArgs,
 )
 
-from ..tokens import APP_TYPE
-from .catalog import APP_CREDENTIAL_BY_REFERENCE, APP_ENV_SECRET, APP_IMAGE_TAG_PINNED
-from .factory import ResourcePolicyFactory, StackPolicyFactory
-from .production import production_reason
+from ..rules.app import DEFAULT_TAG
+from ..tokens import APP_TYPE, CREDENTIAL_TYPE
+from .config import StringListSetting, StringSetting
+from .production import PRODUCTION_SETTINGS, production_reason
 from .props import UNKNOWN, read_prop
-from .read_config import reports_config_errors, str_list_setting, str_setting
+from .spec import PolicyGroup
+
+APP_POLICIES: Final = PolicyGroup()
+
+APP_TYPE_SETTING: Final = StringSetting(
+    key="appType",
+    keyword="app_type",
+    description="Type token of the App resource.",
+    default=APP_TYPE,
+)
+CREDENTIAL_PROPERTY: Final = StringSetting(
+    key="credentialProperty",
+    keyword="credential_property",
+    description="Top-level App input that holds the credential's uuid.",
+    default="credential_id",
+)
+CREDENTIAL_TYPES: Final = StringListSetting(
+    key="credentialTypes",
+    keyword="credential_types",
+    description="Resource types whose outputs count as a credential reference.",
+    default=(CREDENTIAL_TYPE,),
+)
+DISALLOWED_TAGS: Final = StringListSetting(
+    key="disallowedTags",
+    keyword="disallowed_tags",
+    description="Image tags that are not a pinned version (moving tags) in production stacks.",
+    default=(DEFAULT_TAG,),
+)
 
 
 def _is_app(args: ResourceValidationArgs) -> bool:
     return args.resource_type == APP_TYPE
 
 
-@reports_config_errors(APP_CREDENTIAL_BY_REFERENCE)
+APP_CREDENTIAL_BY_REFERENCE: Final = "miget-app-credential-by-reference"
+
+
+@APP_POLICIES.policy(
+    name=APP_CREDENTIAL_BY_REFERENCE,
+    kind="stack",  # only the whole stack shows where credential_id comes from
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.MEDIUM,
+    description="Apps take credential_id from a registry credential's output, not a literal.",
+    remediation_steps="Pass credential_id=credential.uuid instead of a uuid string.",
+    settings=(APP_TYPE_SETTING, CREDENTIAL_PROPERTY, CREDENTIAL_TYPES),
+)
 def validate_app_credential_by_reference(
     args: StackValidationArgs, report_violation: ReportViolation
 ) -> None:
@@ -38,10 +79,9 @@ def validate_app_credential_by_reference(
     value is read only when there are none (an Output-wired value is unknown during preview).
     """
     config = args.get_config()
-    policy = APP_CREDENTIAL_BY_REFERENCE
-    app_type = str_setting(config, policy, "appType")
-    prop = str_setting(config, policy, "credentialProperty")
-    credential_types = set(str_list_setting(config, policy, "credentialTypes"))
+    app_type = APP_TYPE_SETTING.read(config)
+    prop = CREDENTIAL_PROPERTY.read(config)
+    credential_types = set(CREDENTIAL_TYPES.read(config))
     for resource in args.resources:
         if resource.resource_type != app_type:
             continue
@@ -66,11 +106,20 @@ def validate_app_credential_by_reference(
         )
 
 
-app_credential_by_reference_policy: Final = StackPolicyFactory(
-    APP_CREDENTIAL_BY_REFERENCE, validate_app_credential_by_reference
+APP_ENV_SECRET: Final = "miget-app-env-secret"
+
+
+@APP_POLICIES.policy(
+    name=APP_ENV_SECRET,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    description="App environment variables must be Pulumi secrets.",
+    remediation_steps=(
+        "Create apps with pulumi_miget.App, or add "
+        "ResourceOptions(additional_secret_outputs=['env'])."
+    ),
+    tags=("secrets",),
 )
-
-
 def validate_app_env_secret(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
@@ -96,10 +145,18 @@ def validate_app_env_secret(
         )
 
 
-app_env_secret_policy: Final = ResourcePolicyFactory(APP_ENV_SECRET, validate_app_env_secret)
+APP_IMAGE_TAG_PINNED: Final = "miget-app-image-tag-pinned"
 
 
-@reports_config_errors(APP_IMAGE_TAG_PINNED)
+@APP_POLICIES.policy(
+    name=APP_IMAGE_TAG_PINNED,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    severity=Severity.MEDIUM,
+    description="Apps in production stacks run a pinned image tag, not 'latest'.",
+    remediation_steps="Set tag to a released version (e.g. tag='1.4.2') in production stacks.",
+    settings=(*PRODUCTION_SETTINGS, DISALLOWED_TAGS),
+    tags=("production",),
+)
 def validate_app_image_tag_pinned(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
@@ -117,7 +174,7 @@ def validate_app_image_tag_pinned(
     if not isinstance(tag, str):
         return
     config = args.get_config()
-    disallowed = str_list_setting(config, APP_IMAGE_TAG_PINNED, "disallowedTags")
+    disallowed = DISALLOWED_TAGS.read(config)
     if tag not in disallowed:
         return
     reason = production_reason(config, args.stack_tags)
@@ -130,8 +187,3 @@ def validate_app_image_tag_pinned(
             "the image you tested and a rollback can name the previous one.",
             None,
         )
-
-
-app_image_tag_pinned_policy: Final = ResourcePolicyFactory(
-    APP_IMAGE_TAG_PINNED, validate_app_image_tag_pinned
-)

@@ -1,149 +1,216 @@
-"""What each policy can be configured with: the defaults and the config schemas (a pack changes
-the defaults with :func:`~pulumi_miget.policies.initial_config`).
+"""Policy settings: each configurable value is declared once, as a :class:`Setting` that holds its
+config key, its ``initial_config`` keyword, its default and its description. From that one object
+come the config-schema entry, the default the policy uses when nothing is configured, the typed
+read while a policy validates, and the check of a value a pack author passes to
+:func:`~pulumi_miget.policies.initial_config`.
 
-The SDK never applies config-schema defaults (the CLI does), so every default lives in
-:data:`DEFAULT_CONFIG` as well as in the schema: the policies behave the same with or without the
-CLI's reconciliation.
+The SDK never applies config-schema defaults (the CLI does), so :meth:`Setting.read` fills in the
+default itself: the policies behave the same with or without the CLI's reconciliation. A bad
+value raises :class:`PolicyConfigError`; :func:`reports_config_errors` turns that into a violation
+that names the key to fix.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, Final
+import functools
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from pulumi_policy import PolicyConfigSchema
+from pulumi_policy import ReportViolation
 
-from ..rules import REGISTRIES
-from ..rules.app import DEFAULT_TAG
-from ..tokens import APP_TYPE, CREDENTIAL_TYPE
-from .catalog import (
-    ALLOWED_REGISTRIES,
-    APP_CREDENTIAL_BY_REFERENCE,
-    APP_ENV_SECRET,
-    APP_IMAGE_TAG_PINNED,
-    CREDENTIAL_NAMING,
-    NO_SKIP_VALIDATION_IN_PRODUCTION,
-    REGISTRY_HOSTNAME,
-    TOKEN_SECRET,
-)
+from ..rules import REGISTRIES, describe_type
 
-DEFAULT_PRODUCTION_STACK_PATTERN: Final = r"^(prod|production)([-_].*)?$"
-DEFAULT_PRODUCTION_TAG_KEY: Final = "environment"
-DEFAULT_PRODUCTION_TAG_VALUES: Final[tuple[str, ...]] = ("production", "prod")
-DEFAULT_NAME_PATTERN: Final = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
-DEFAULT_CREDENTIAL_PROPERTY: Final = "credential_id"
-DEFAULT_DISALLOWED_TAGS: Final[tuple[str, ...]] = (DEFAULT_TAG,)
+T = TypeVar("T")
+
+Validate = Callable[[Any, ReportViolation], None]
+"""A validate function: resource or stack validation arguments, and the violation reporter."""
+
+V = TypeVar("V", bound=Validate)
 
 
-def optional_list(values: Iterable[str] | None) -> list[str] | None:
-    """A new list of ``values``; None stays None (a setting left out)."""
-    return None if values is None else list(values)
+class PolicyConfigError(ValueError):
+    """A configured value has the wrong type or is not a valid regular expression."""
 
 
-def production_settings(
-    stack_pattern: str | None, tag_key: str | None, tag_values: Iterable[str] | None
-) -> dict[str, Any]:
-    """The production-detection settings, shared by the policies that only apply in production
-    (and by ``initial_config``, where None means "not given")."""
-    return {
-        "productionStackPattern": stack_pattern,
-        "productionTagKey": tag_key,
-        "productionTagValues": optional_list(tag_values),
-    }
+@dataclass(frozen=True, kw_only=True)
+class Setting(ABC, Generic[T]):
+    """One configurable value of one or more policies (the production settings are shared)."""
+
+    key: str
+    """The key in the policy's configuration (``--policy-pack-config``), e.g. ``pattern``."""
+    keyword: str
+    """The keyword of :func:`~pulumi_miget.policies.initial_config` that sets it."""
+    description: str
+    """What the config schema says about it."""
+
+    def read(self, config: Mapping[str, Any]) -> T:
+        """``config[key]`` checked and typed, or the default when it is absent or null."""
+        value = config.get(self.key)
+        return self.parse(self.default_value() if value is None else value)
+
+    def initial_value(self, value: object) -> object:
+        """A value given to ``initial_config``, checked as :meth:`read` checks it (a list is
+        read once into a new list: it may be an iterator); PolicyConfigError names the keyword
+        and the key."""
+        where = f"initial_config: {self.keyword} ('{self.key}')"
+        value = self._given(value, where)
+        try:
+            self.parse(value)
+        except PolicyConfigError as exc:
+            raise PolicyConfigError(f"{where}: {exc}") from None
+        return value
+
+    def schema(self) -> dict[str, Any]:
+        """The config-schema entry (JSON Schema), with the default."""
+        return {**self._schema(), "description": self.description, "default": self.default_value()}
+
+    @abstractmethod
+    def default_value(self) -> object:
+        """The default, as the config schema and the policies hold it (a new list for lists)."""
+
+    @abstractmethod
+    def parse(self, value: object) -> T:
+        """``value`` checked and typed; PolicyConfigError when it is not acceptable."""
+
+    @abstractmethod
+    def _schema(self) -> dict[str, Any]: ...
+
+    def _given(self, value: object, where: str) -> object:
+        return value
 
 
-DEFAULT_CONFIG: Final[Mapping[str, Mapping[str, Any]]] = {
-    TOKEN_SECRET: {},
-    NO_SKIP_VALIDATION_IN_PRODUCTION: production_settings(
-        DEFAULT_PRODUCTION_STACK_PATTERN, DEFAULT_PRODUCTION_TAG_KEY, DEFAULT_PRODUCTION_TAG_VALUES
-    ),
-    REGISTRY_HOSTNAME: {},
-    CREDENTIAL_NAMING: {"pattern": DEFAULT_NAME_PATTERN},
-    ALLOWED_REGISTRIES: {"allowedRegistries": list(REGISTRIES)},
-    APP_CREDENTIAL_BY_REFERENCE: {
-        "appType": APP_TYPE,
-        "credentialProperty": DEFAULT_CREDENTIAL_PROPERTY,
-        "credentialTypes": [CREDENTIAL_TYPE],
-    },
-    APP_ENV_SECRET: {},
-    APP_IMAGE_TAG_PINNED: {
-        **production_settings(
-            DEFAULT_PRODUCTION_STACK_PATTERN,
-            DEFAULT_PRODUCTION_TAG_KEY,
-            DEFAULT_PRODUCTION_TAG_VALUES,
-        ),
-        "disallowedTags": list(DEFAULT_DISALLOWED_TAGS),
-    },
-}
-"""Each policy's configuration when nothing is configured (what the schemas' defaults say too)."""
+@dataclass(frozen=True, kw_only=True)
+class StringSetting(Setting[str]):
+    """A non-empty string."""
+
+    default: str
+
+    def default_value(self) -> str:
+        return self.default
+
+    def parse(self, value: object) -> str:
+        return _non_empty_string(self.key, value)
+
+    def _schema(self) -> dict[str, Any]:
+        return {"type": "string", "minLength": 1}
 
 
-def _string_schema(description: str, default: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "string", **extra, "description": description, "default": default}
+@dataclass(frozen=True, kw_only=True)
+class RegexSetting(Setting[re.Pattern[str]]):
+    """A regular expression, read compiled (``ignore_case``: matched ignoring letter case)."""
+
+    default: str
+    ignore_case: bool = False
+
+    def default_value(self) -> str:
+        return self.default
+
+    def parse(self, value: object) -> re.Pattern[str]:
+        pattern = _non_empty_string(self.key, value)
+        try:
+            return _compile(pattern, re.IGNORECASE if self.ignore_case else 0)
+        except re.error as exc:
+            raise PolicyConfigError(
+                f"'{self.key}' is not a valid regular expression ({exc})"
+            ) from None
+
+    def _schema(self) -> dict[str, Any]:
+        return {"type": "string", "format": "regex"}
 
 
-def _string_list_schema(description: str, default: list[str], **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "array",
-        "items": {"type": "string", **extra},
-        "description": description,
-        "default": default,
-    }
+@dataclass(frozen=True, kw_only=True)
+class StringListSetting(Setting[list[str]]):
+    """A list of strings."""
+
+    default: tuple[str, ...]
+
+    def default_value(self) -> list[str]:
+        return list(self.default)
+
+    def parse(self, value: object) -> list[str]:
+        if not isinstance(value, (list, tuple)):
+            raise PolicyConfigError(
+                f"'{self.key}' must be a list of strings, got {describe_type(value)}"
+            )
+        wrong = [item for item in value if not isinstance(item, str)]
+        if wrong:
+            got = describe_type(wrong[0])
+            raise PolicyConfigError(
+                f"'{self.key}' must be a list of strings, got a list with {got} in it"
+            )
+        return list(value)
+
+    def _schema(self) -> dict[str, Any]:
+        return {"type": "array", "items": {"type": "string"}}
+
+    def _given(self, value: object, where: str) -> object:
+        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+            raise PolicyConfigError(f"{where} must be a list of strings, not a single value")
+        return list(value)
 
 
-_PRODUCTION_SCHEMA: Final[dict[str, dict[str, Any]]] = {
-    "productionStackPattern": _string_schema(
-        "A stack whose name matches this regular expression (ignoring case) is production.",
-        DEFAULT_PRODUCTION_STACK_PATTERN,
-        format="regex",
-    ),
-    "productionTagKey": _string_schema(
-        "Stack tag that marks the environment.", DEFAULT_PRODUCTION_TAG_KEY, minLength=1
-    ),
-    "productionTagValues": _string_list_schema(
-        "Values of productionTagKey that mean production (ignoring case).",
-        list(DEFAULT_PRODUCTION_TAG_VALUES),
-    ),
-}
+@dataclass(frozen=True, kw_only=True)
+class RegistryListSetting(StringListSetting):
+    """A list of registry kinds: each one of :data:`~pulumi_miget.rules.REGISTRIES`, once."""
 
-_SCHEMA_PROPERTIES: Final[Mapping[str, dict[str, dict[str, Any]]]] = {
-    NO_SKIP_VALIDATION_IN_PRODUCTION: dict(_PRODUCTION_SCHEMA),
-    CREDENTIAL_NAMING: {
-        "pattern": _string_schema(
-            "Regular expression the credential's Miget name must match.",
-            DEFAULT_NAME_PATTERN,
-            format="regex",
-        ),
-    },
-    ALLOWED_REGISTRIES: {
-        "allowedRegistries": {
-            **_string_list_schema(
-                "Registry kinds credentials may use.", list(REGISTRIES), enum=list(REGISTRIES)
-            ),
+    default: tuple[str, ...] = REGISTRIES
+
+    def parse(self, value: object) -> list[str]:
+        kinds = super().parse(value)
+        unknown = [kind for kind in dict.fromkeys(kinds) if kind not in REGISTRIES]
+        if unknown:
+            listed = ", ".join(repr(kind) for kind in unknown)
+            raise PolicyConfigError(
+                f"'{self.key}' has unknown registry kind(s) {listed}; "
+                f"the kinds are {', '.join(REGISTRIES)}"
+            )
+        twice = [kind for kind in dict.fromkeys(kinds) if kinds.count(kind) > 1]
+        if twice:
+            raise PolicyConfigError(
+                f"'{self.key}' lists {', '.join(map(repr, twice))} more than once"
+            )
+        return kinds
+
+    def _schema(self) -> dict[str, Any]:
+        return {
+            "type": "array",
+            "items": {"type": "string", "enum": list(REGISTRIES)},
             "uniqueItems": True,
-        },
-    },
-    APP_CREDENTIAL_BY_REFERENCE: {
-        "appType": _string_schema("Type token of the App resource.", APP_TYPE, minLength=1),
-        "credentialProperty": _string_schema(
-            "Top-level App input that holds the credential's uuid.",
-            DEFAULT_CREDENTIAL_PROPERTY,
-            minLength=1,
-        ),
-        "credentialTypes": _string_list_schema(
-            "Resource types whose outputs count as a credential reference.", [CREDENTIAL_TYPE]
-        ),
-    },
-    APP_IMAGE_TAG_PINNED: {
-        **_PRODUCTION_SCHEMA,
-        "disallowedTags": _string_list_schema(
-            "Image tags that are not a pinned version (moving tags) in production stacks.",
-            list(DEFAULT_DISALLOWED_TAGS),
-        ),
-    },
-}
+        }
 
-CONFIG_SCHEMAS: Final[Mapping[str, PolicyConfigSchema]] = {
-    name: PolicyConfigSchema(properties=props) for name, props in _SCHEMA_PROPERTIES.items()
-}
-"""The configurable policies' schemas (also attached to the policy objects)."""
+
+def _non_empty_string(key: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise PolicyConfigError(f"'{key}' must be a non-empty string, got {describe_type(value)}")
+    if not value:
+        raise PolicyConfigError(f"'{key}' must be a non-empty string, got an empty one")
+    return value
+
+
+@functools.lru_cache(maxsize=64)
+def _compile(pattern: str, flags: int) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
+def reports_config_errors(policy: str) -> Callable[[V], V]:
+    """Turn a bad configuration into a violation that says which key to fix, instead of an
+    exception (which the SDK turns into a gRPC error that fails the whole preview obscurely)."""
+
+    def wrap(validate: V) -> V:
+        @functools.wraps(validate)
+        def guarded(args: Any, report_violation: ReportViolation) -> None:
+            try:
+                validate(args, report_violation)
+            except PolicyConfigError as exc:
+                report_violation(
+                    f"The configuration of policy '{policy}' is invalid: {exc}. "
+                    "Fix it in --policy-pack-config (or the pack's initial_config).",
+                    None,
+                )
+
+        return guarded  # type: ignore[return-value]  # same signature as validate
+
+    return wrap

@@ -1,5 +1,6 @@
-"""The policies on ``ContainerRegistryCredential`` resources: each validate function (public so
-it can be unit-tested and reused in other policies), followed by the factory of its policy.
+"""The policies on ``ContainerRegistryCredential`` resources. Each is declared once, by the
+decorator above its validate function (public so it can be unit-tested and reused in other
+policies); its settings are declared first.
 
 Validate functions see ``token`` unwrapped, secret or not; no message ever quotes it.
 """
@@ -10,27 +11,48 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
 
 from ..rules import check_credential
 from ..tokens import CREDENTIAL_TYPE
-from .catalog import (
-    ALLOWED_REGISTRIES,
-    CREDENTIAL_NAMING,
-    NO_SKIP_VALIDATION_IN_PRODUCTION,
-    REGISTRY_HOSTNAME,
-    TOKEN_SECRET,
-)
-from .factory import ResourcePolicyFactory
-from .production import production_reason
+from .config import RegexSetting, RegistryListSetting
+from .production import PRODUCTION_SETTINGS, production_reason
 from .props import is_unknown, read_prop
-from .read_config import regex_setting, registry_list_setting, reports_config_errors
+from .spec import PolicyGroup
+
+CREDENTIAL_POLICIES: Final = PolicyGroup()
+
+NAME_PATTERN: Final = RegexSetting(
+    key="pattern",
+    keyword="name_pattern",
+    description="Regular expression the credential's Miget name must match.",
+    default=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+)
+ALLOWED_REGISTRY_KINDS: Final = RegistryListSetting(
+    key="allowedRegistries",
+    keyword="allowed_registries",
+    description="Registry kinds credentials may use.",
+)
 
 
 def _is_credential(args: ResourceValidationArgs) -> bool:
     return args.resource_type == CREDENTIAL_TYPE
 
 
+TOKEN_SECRET: Final = "miget-credential-token-secret"
+
+
+@CREDENTIAL_POLICIES.policy(
+    name=TOKEN_SECRET,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    description="Registry credential tokens must be Pulumi secrets.",
+    remediation_steps=(
+        "Create credentials with pulumi_miget.ContainerRegistryCredential and read the "
+        "token with config.require_secret()."
+    ),
+    tags=("secrets",),
+)
 def validate_token_secret(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """The credential must mark ``token`` as a secret output.
 
@@ -53,10 +75,18 @@ def validate_token_secret(args: ResourceValidationArgs, report_violation: Report
         )
 
 
-token_secret_policy: Final = ResourcePolicyFactory(TOKEN_SECRET, validate_token_secret)
+NO_SKIP_VALIDATION_IN_PRODUCTION: Final = "miget-credential-no-skip-validation-in-production"
 
 
-@reports_config_errors(NO_SKIP_VALIDATION_IN_PRODUCTION)
+@CREDENTIAL_POLICIES.policy(
+    name=NO_SKIP_VALIDATION_IN_PRODUCTION,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    description="Registry credentials must not skip Miget's login check in production stacks.",
+    remediation_steps="Remove skip_validation=True from credentials in production stacks.",
+    settings=PRODUCTION_SETTINGS,
+    tags=("production",),
+)
 def validate_no_skip_validation_in_production(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
@@ -80,11 +110,6 @@ def validate_no_skip_validation_in_production(
         )
 
 
-no_skip_validation_in_production_policy: Final = ResourcePolicyFactory(
-    NO_SKIP_VALIDATION_IN_PRODUCTION, validate_no_skip_validation_in_production
-)
-
-
 def _credential_view(props: Mapping[str, Any]) -> dict[str, Any]:
     """The credential's fields with unknowns replaced by ``UNKNOWN``, absent ones dropped."""
     keys = [k for k in props if not k.startswith("__")]
@@ -92,6 +117,19 @@ def _credential_view(props: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in view.items() if value is not None}
 
 
+REGISTRY_HOSTNAME: Final = "miget-credential-registry-hostname"
+
+
+@CREDENTIAL_POLICIES.policy(
+    name=REGISTRY_HOSTNAME,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.MEDIUM,
+    description=(
+        "Registry credentials set a well-formed registry_hostname where the registry "
+        "kind needs one (generic, aws_ecr, azure)."
+    ),
+    remediation_steps="Set registry_hostname to the registry's host[:port], without a path.",
+)
 def validate_registry_hostname(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
@@ -113,19 +151,25 @@ def validate_registry_hostname(
         )
 
 
-registry_hostname_policy: Final = ResourcePolicyFactory(
-    REGISTRY_HOSTNAME, validate_registry_hostname
+CREDENTIAL_NAMING: Final = "miget-credential-naming"
+
+
+@CREDENTIAL_POLICIES.policy(
+    name=CREDENTIAL_NAMING,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    severity=Severity.LOW,
+    description="Registry credential names follow the naming convention.",
+    remediation_steps="Rename the credential to match the configured pattern.",
+    settings=(NAME_PATTERN,),
+    tags=("naming",),
 )
-
-
-@reports_config_errors(CREDENTIAL_NAMING)
 def validate_credential_naming(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
     """The credential's Miget ``name`` follows the naming convention (``pattern``)."""
     if not _is_credential(args):
         return
-    pattern = regex_setting(args.get_config(), CREDENTIAL_NAMING, "pattern")
+    pattern = NAME_PATTERN.read(args.get_config())
     name = read_prop(args.props, "name")
     if not isinstance(name, str):  # absent or unknown: nothing to judge
         return
@@ -143,19 +187,24 @@ def _suggest_name(name: str) -> str:
     return slug[:63].strip("-") or "registry-credential"
 
 
-credential_naming_policy: Final = ResourcePolicyFactory(
-    CREDENTIAL_NAMING, validate_credential_naming
+ALLOWED_REGISTRIES: Final = "miget-credential-allowed-registries"
+
+
+@CREDENTIAL_POLICIES.policy(
+    name=ALLOWED_REGISTRIES,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    severity=Severity.MEDIUM,
+    description="Registry credentials use an allowed registry kind.",
+    remediation_steps="Use an allowed registry, or extend allowedRegistries.",
+    settings=(ALLOWED_REGISTRY_KINDS,),
 )
-
-
-@reports_config_errors(ALLOWED_REGISTRIES)
 def validate_allowed_registries(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
     """The credential's ``registry`` kind is in ``allowedRegistries``."""
     if not _is_credential(args):
         return
-    allowed = registry_list_setting(args.get_config(), ALLOWED_REGISTRIES, "allowedRegistries")
+    allowed = ALLOWED_REGISTRY_KINDS.read(args.get_config())
     registry = read_prop(args.props, "registry")
     if not isinstance(registry, str):
         return
@@ -167,8 +216,3 @@ def validate_allowed_registries(
             f"'{registry}' to allowedRegistries in the policy configuration.",
             None,
         )
-
-
-allowed_registries_policy: Final = ResourcePolicyFactory(
-    ALLOWED_REGISTRIES, validate_allowed_registries
-)

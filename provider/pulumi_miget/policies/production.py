@@ -1,5 +1,6 @@
 """Whether the stack being checked is production, and why (the policies that only apply there
-quote the reason in their message)."""
+quote the reason in their message): the production settings, shared by every such policy, and
+:func:`production_reason`."""
 
 from __future__ import annotations
 
@@ -8,11 +9,36 @@ from typing import Any, Final
 
 import pulumi
 
-from .catalog import NO_SKIP_VALIDATION_IN_PRODUCTION
-from .read_config import regex_setting, str_list_setting, str_setting
+from .config import RegexSetting, Setting, StringListSetting, StringSetting
 
 ENVIRONMENT_CONFIG_KEY: Final = "miget:environment"
 PRODUCTION_ENVIRONMENT: Final = "production"
+
+PRODUCTION_STACK_PATTERN: Final = RegexSetting(
+    key="productionStackPattern",
+    keyword="production_stack_pattern",
+    description="A stack whose name matches this regular expression (ignoring case) is production.",
+    default=r"^(prod|production)([-_].*)?$",
+    ignore_case=True,
+)
+PRODUCTION_TAG_KEY: Final = StringSetting(
+    key="productionTagKey",
+    keyword="production_tag_key",
+    description="Stack tag that marks the environment.",
+    default="environment",
+)
+PRODUCTION_TAG_VALUES: Final = StringListSetting(
+    key="productionTagValues",
+    keyword="production_tag_values",
+    description="Values of productionTagKey that mean production (ignoring case).",
+    default=("production", "prod"),
+)
+PRODUCTION_SETTINGS: Final[tuple[Setting[Any], ...]] = (
+    PRODUCTION_STACK_PATTERN,
+    PRODUCTION_TAG_KEY,
+    PRODUCTION_TAG_VALUES,
+)
+"""The settings of every policy that calls :func:`production_reason` (in its ``settings``)."""
 
 
 def production_reason(
@@ -33,14 +59,13 @@ def production_reason(
     surrounding whitespace too. ``stack`` and ``environment`` default to what the policy
     runtime was started with (``PULUMI_STACK`` and ``PULUMI_CONFIG``).
     """
-    policy = NO_SKIP_VALIDATION_IN_PRODUCTION  # whose defaults to use: the same in every policy
     stack_name = pulumi.get_stack() if stack is None else stack
-    pattern = regex_setting(config, policy, "productionStackPattern", ignore_case=True)
+    pattern = PRODUCTION_STACK_PATTERN.read(config)
     if pattern.search(stack_name):
         return f"stack name '{stack_name}' matches {pattern.pattern!r}"
 
-    tag_key = str_setting(config, policy, "productionTagKey")
-    tag_values = str_list_setting(config, policy, "productionTagValues")
+    tag_key = PRODUCTION_TAG_KEY.read(config)
+    tag_values = PRODUCTION_TAG_VALUES.read(config)
     tag = stack_tags.get(tag_key)
     if isinstance(tag, str) and tag.strip().casefold() in {v.casefold() for v in tag_values}:
         return f"stack tag {tag_key}={tag}"

@@ -1,5 +1,5 @@
 """The emulator's container registry credential endpoints: Miget's
-``/container_registry_credentials`` API. ``app.py`` authenticates each request and resolves its
+``/container_registry_credentials`` API. ``auth.py`` authenticates each request and resolves its
 workspace first; behaviour the docs do not state is marked **[INF]**.
 
 Miget API (``/api/v1``, ``Authorization: Bearer <key>``, optional ``X-Workspace-Id``):
@@ -10,17 +10,17 @@ Miget API (``/api/v1``, ``Authorization: Bearer <key>``, optional ``X-Workspace-
 - ``PUT    /container_registry_credentials/{uuid}``  200, partial update; PATCH is an alias [INF]
 - ``DELETE /container_registry_credentials/{uuid}``  204, empty body; 422 ``Credential is in use
   by N application(s)`` while apps of the workspace still pull with it [INF]
-- ``/apps`` and ``/apps/{uuid}[/deployment|/vars]``  see ``apps.py``
+- ``/apps`` and ``/apps/{uuid}[/deployment|/vars]``  see ``routes/apps.py``
 
 The entity is exactly ``uuid, name, registry, username, registry_hostname, created_at,
 updated_at``; the token is never returned. Errors are ``{"error": "<message>"}``.
 
 Checks, in order (the first failure answers):
 
-1. 401 ``Unauthorized``: no or an unknown API key (``app.py``).
-2. 400/403 for the ``X-Workspace-Id`` (not a UUID, not the key's, suspended) (``app.py``).
+1. 401 ``Unauthorized``: no or an unknown API key (``auth.py``).
+2. 400/403 for the ``X-Workspace-Id`` (not a UUID, not the key's, suspended) (``auth.py``).
 3. 400 ``uuid is invalid`` for a path id that is not a UUID [INF].
-4. 415/413/400 for a POST/PUT body that is not a JSON object of at most 64 KiB (``app.py``).
+4. 415/413/400 for a POST/PUT body that is not a JSON object of at most 64 KiB (``http.py``).
 5. 400 parameter errors, Grape-style and comma-joined [INF]: ``name is missing``, ``name is
    empty`` (null or ""), ``name is invalid`` (wrong JSON type), ``registry does not have a valid
    value``. On PUT every field is optional, but null is refused for name/registry/username/token
@@ -54,19 +54,16 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify
+from flask import Flask, Response, g, jsonify
 
-from pulumi_miget.emulator.app import ApiError, current_emulator, json_object
-from pulumi_miget.emulator.store import (
-    CredentialRecord,
-    DuplicateNameError,
-    Store,
-    hash_token,
-    new_record,
-)
-from pulumi_miget.rules import check_credential, is_uuid
+from pulumi_miget.emulator.auth import miget_api
+from pulumi_miget.emulator.http import ErrorAnswer, current_emulator, json_object
+from pulumi_miget.emulator.records import CredentialRecord, new_credential, sha256_hex
+from pulumi_miget.emulator.store import DuplicateNameError, Table
+from pulumi_miget.rules.common import is_uuid
+from pulumi_miget.rules.credential import check_credential
 
-__all__ = ["register_credential_routes", "token_rejected"]
+__all__ = ["register", "token_rejected"]
 
 API_FIELDS = ("name", "registry", "username", "token", "registry_hostname", "skip_validation")
 REQUIRED_FIELDS = ("name", "registry", "username", "token")
@@ -76,12 +73,13 @@ NOT_FOUND = "Container registry credential not found"
 INVALID_CREDENTIALS = "Invalid registry credentials"
 NAME_TAKEN = "Name has already been taken"
 CREDENTIAL_IN_USE = "Credential is in use by {count} application(s)"
-# Rails full messages for the 422 rules of rules.py, keyed by property.
+# Rails full messages for the 422 rules of rules.credential, keyed by property.
 MODEL_MESSAGES = {"registry_hostname": "Registry hostname can't be blank"}
 
 
-def register_credential_routes(api: Blueprint) -> None:
-    """Add the credential routes to the ``/api/v1`` blueprint (authentication already applies)."""
+def register(app: Flask) -> None:
+    """Add the credential routes to ``app``, under ``/api/v1`` and authenticated (``auth.py``)."""
+    api = miget_api("miget_credentials")
     api.get("/container_registry_credentials")(list_credentials)
     api.post("/container_registry_credentials")(create_credential)
     api.get("/container_registry_credentials/<credential_id>")(show_credential)
@@ -89,13 +87,14 @@ def register_credential_routes(api: Blueprint) -> None:
         update_credential
     )
     api.delete("/container_registry_credentials/<credential_id>")(delete_credential)
+    app.register_blueprint(api)
 
 
 # --- views --------------------------------------------------------------------------------
 
 
 def list_credentials() -> Response:
-    records = current_emulator().store.list(g.workspace)
+    records = _credentials().in_workspace(g.workspace)
     return jsonify([record.to_api() for record in records])
 
 
@@ -105,11 +104,11 @@ def create_credential() -> tuple[Response, int]:
     with store.transaction():
         errors = _model_errors(g.workspace, params)
         if errors:
-            raise ApiError(422, ", ".join(errors))
+            raise ErrorAnswer(422, ", ".join(errors))
         rejected = token_rejected(params["token"])
         if rejected and not _skips_validation(params):
-            raise ApiError(422, INVALID_CREDENTIALS)
-        record = new_record(
+            raise ErrorAnswer(422, INVALID_CREDENTIALS)
+        record = new_credential(
             workspace_id=g.workspace,
             name=params["name"],
             registry=params["registry"],
@@ -119,7 +118,7 @@ def create_credential() -> tuple[Response, int]:
             registry_hostname=params.get("registry_hostname"),
             now_ms=store.now_ms(),
         )
-        _save(store, record, insert=True)
+        _save(store.credentials, record, insert=True)
     return jsonify(record.to_api()), 201
 
 
@@ -136,12 +135,12 @@ def update_credential(credential_id: str) -> Response:
         merged = _merge(record, params)
         errors = _model_errors(g.workspace, _fields(merged), except_id=cid)
         if errors:
-            raise ApiError(422, ", ".join(errors))
+            raise ErrorAnswer(422, ", ".join(errors))
         revalidate = _needs_validation(record, params) and not _skips_validation(params)
         if revalidate and merged.token_rejected:
-            raise ApiError(422, INVALID_CREDENTIALS)
+            raise ErrorAnswer(422, INVALID_CREDENTIALS)
         merged = replace(merged, updated_ms=store.now_ms())
-        _save(store, merged, insert=False)
+        _save(store.credentials, merged, insert=False)
     return jsonify(merged.to_api())
 
 
@@ -149,12 +148,12 @@ def delete_credential(credential_id: str) -> Response:
     cid = _credential_id(credential_id)
     store = current_emulator().store
     with store.transaction():
-        if store.get(g.workspace, cid) is None:
-            raise ApiError(404, NOT_FOUND)
+        if store.credentials.get(g.workspace, cid) is None:
+            raise ErrorAnswer(404, NOT_FOUND)
         in_use = store.apps_using_credential(g.workspace, cid)
         if in_use:
-            raise ApiError(422, CREDENTIAL_IN_USE.format(count=in_use))
-        store.delete(g.workspace, cid)
+            raise ErrorAnswer(422, CREDENTIAL_IN_USE.format(count=in_use))
+        store.credentials.delete(g.workspace, cid)
     return Response(status=204)
 
 
@@ -162,7 +161,7 @@ def delete_credential(credential_id: str) -> Response:
 
 
 def _params(body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
-    """The API's fields from ``body`` (others ignored), after the 400 checks of rules.py."""
+    """The API's fields from ``body`` (others ignored), after the 400 checks of rules.credential."""
     params = {key: body[key] for key in API_FIELDS if key in body}
     problems: dict[str, str] = {}
     for violation in check_credential(params, partial=partial, api_rules_only=True):
@@ -173,7 +172,7 @@ def _params(body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
             if key in params and params[key] is None:
                 problems.setdefault(key, f"{key} is empty")
     if problems:
-        raise ApiError(400, ", ".join(problems[key] for key in API_FIELDS if key in problems))
+        raise ErrorAnswer(400, ", ".join(problems[key] for key in API_FIELDS if key in problems))
     return params
 
 
@@ -191,7 +190,7 @@ def _grape_message(key: str, params: Mapping[str, Any]) -> str:
 
 def _credential_id(raw: str) -> str:
     if not is_uuid(raw):
-        raise ApiError(400, "uuid is invalid")
+        raise ErrorAnswer(400, "uuid is invalid")
     return str(uuid.UUID(raw))
 
 
@@ -200,7 +199,7 @@ def _model_errors(
 ) -> list[str]:
     """The 422 rules on a complete record (a create, or a PUT merged with the stored row)."""
     errors = []
-    if current_emulator().store.name_taken(workspace, fields["name"], except_id=except_id):
+    if _credentials().taken(workspace, fields["name"], except_id=except_id):
         errors.append(NAME_TAKEN)
     for violation in check_credential(fields, api_rules_only=True):
         if violation.api_status == 422:
@@ -221,9 +220,9 @@ def _skips_validation(params: Mapping[str, Any]) -> bool:
 
 
 def _find(credential_id: str) -> CredentialRecord:
-    record = current_emulator().store.get(g.workspace, credential_id)
+    record = _credentials().get(g.workspace, credential_id)
     if record is None:
-        raise ApiError(404, NOT_FOUND)
+        raise ErrorAnswer(404, NOT_FOUND)
     return record
 
 
@@ -233,7 +232,7 @@ def _merge(record: CredentialRecord, params: Mapping[str, Any]) -> CredentialRec
     if "registry_hostname" in params:
         changes["registry_hostname"] = params["registry_hostname"]
     if "token" in params:
-        changes["token_sha256"] = hash_token(params["token"])
+        changes["token_sha256"] = sha256_hex(params["token"])
         changes["token_rejected"] = token_rejected(params["token"])
     return replace(record, **changes)
 
@@ -253,11 +252,15 @@ def _needs_validation(record: CredentialRecord, params: Mapping[str, Any]) -> bo
     return any(key in params and params[key] != getattr(record, key) for key in REVALIDATING_FIELDS)
 
 
-def _save(store: Store, record: CredentialRecord, *, insert: bool) -> None:
+def _credentials() -> Table[CredentialRecord]:
+    return current_emulator().store.credentials
+
+
+def _save(table: Table[CredentialRecord], record: CredentialRecord, *, insert: bool) -> None:
     try:
         if insert:
-            store.insert(record)
+            table.insert(record)
         else:
-            store.replace(record)
+            table.replace(record)
     except DuplicateNameError:
-        raise ApiError(422, NAME_TAKEN) from None
+        raise ErrorAnswer(422, NAME_TAKEN) from None

@@ -16,7 +16,7 @@ Control API (``/_emulator``):
 
 Faults match the request's method and path (no query string; ``fnmatch`` globs allowed) and act
 before authentication, like a proxy in front of the API would. Latency applies first. (The
-request hooks in ``app.py`` apply both, and keep the log.)
+request hooks in ``wsgi.py`` apply both, and keep the log.)
 
 The request log holds method, path (no query string), status (0 when the connection was dropped),
 the workspace addressed (null when unknown, e.g. on 401) and ``fields``: the names of the JSON
@@ -33,16 +33,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Flask, Response, jsonify
 
-from pulumi_miget.emulator.app import ApiError, current_emulator, json_object
 from pulumi_miget.emulator.faults import FaultSpecError, parse_fault
+from pulumi_miget.emulator.http import ErrorAnswer, current_emulator, json_object
 
-__all__ = ["control_blueprint"]
+__all__ = ["URL_PREFIX", "register"]
+
+URL_PREFIX = "/_emulator"
 
 
-def control_blueprint() -> Blueprint:
-    control = Blueprint("emulator_control", __name__, url_prefix="/_emulator")
+def register(app: Flask) -> None:
+    """Add the control API's routes to ``app`` (no authentication, never logged)."""
+    control = Blueprint("emulator_control", __name__, url_prefix=URL_PREFIX)
     control.post("/reset")(control_reset)
     control.get("/requests")(control_requests)
     control.delete("/requests")(control_clear_requests)
@@ -51,7 +54,7 @@ def control_blueprint() -> Blueprint:
     control.delete("/faults")(control_clear_faults)
     control.post("/workspaces/<workspace_id>")(control_workspace)
     control.post("/latency")(control_latency)
-    return control
+    app.register_blueprint(control)
 
 
 def _body() -> dict[str, Any]:
@@ -85,7 +88,7 @@ def control_add_fault() -> tuple[Response, int]:
     try:
         fault = parse_fault(_body())
     except FaultSpecError as error:
-        raise ApiError(400, str(error)) from None
+        raise ErrorAnswer(400, str(error)) from None
     current_emulator().faults.add(fault)
     return jsonify(fault.to_json()), 201
 
@@ -98,13 +101,13 @@ def control_clear_faults() -> Response:
 def control_workspace(workspace_id: str) -> Response:
     suspended = _body().get("suspended")
     if not isinstance(suspended, bool):
-        raise ApiError(400, "suspended must be true or false")
+        raise ErrorAnswer(400, "suspended must be true or false")
     try:
         current_emulator().suspend(workspace_id, suspended)
     except KeyError:
-        raise ApiError(404, "Unknown workspace") from None
+        raise ErrorAnswer(404, "Unknown workspace") from None
     except ValueError:
-        raise ApiError(400, "workspace id must be a UUID") from None
+        raise ErrorAnswer(400, "workspace id must be a UUID") from None
     return jsonify({"workspace_id": workspace_id.lower(), "suspended": suspended})
 
 
@@ -113,5 +116,5 @@ def control_latency() -> Response:
     try:
         current_emulator().set_latency(seconds)
     except ValueError as error:
-        raise ApiError(400, str(error)) from None
+        raise ErrorAnswer(400, str(error)) from None
     return jsonify({"seconds": current_emulator().latency})

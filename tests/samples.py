@@ -1,4 +1,5 @@
-"""Identities the shared emulator fixture is configured with (see tests/conftest.py).
+"""Canonical sample data of the tests: the identities the shared emulator fixture is configured
+with (see tests/conftest.py) and the sample inputs every layer builds its props from.
 
 The key and default workspace are spelled out rather than imported, so a test can check that
 the emulator still uses the values its documentation promises.

@@ -12,7 +12,7 @@ HTTP policy (all of it lives here):
   jitter. GET/PUT/DELETE are idempotent and retried on every one of those. **POST is retried
   only when the request certainly did nothing** (a refused connection, 429, 503): after a
   timeout, a dropped connection or a 500/502/504 the credential may exist, so the caller must
-  reconcile by name instead of posting again (see ``credential.py``).
+  reconcile by name instead of posting again (see ``pulumi_miget.reconcile``).
 - **Headers.** ``Authorization: Bearer <key>``, ``X-Workspace-Id`` when a workspace is set,
   ``User-Agent: pulumi-miget/<version>``.
 - **Shapes.** Success bodies may be bare or wrapped in ``{"data": ...}``; error bodies carry
@@ -38,9 +38,9 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from ._version import __version__
-from .errors import MigetError, TransportError, error_for_status
-from .settings import API_KEY, Settings
+from .._version import __version__
+from ..errors import MigetError, TransportError, error_for_status
+from ..settings import API_KEY, Settings
 
 log = logging.getLogger("pulumi_miget")
 

@@ -2,8 +2,8 @@
 
 Scope: apps deployed with ``deployment_method = "container_registry"`` (a pre-built image pulled
 with a container registry credential). Other deployment methods answer 422 (the emulator does not
-implement them). Same conventions as the credential endpoints (``credentials.py``):
-authentication and workspace resolution first (``app.py``), workspace-scoped storage,
+implement them). Same conventions as the credential endpoints (``routes/credentials.py``):
+authentication and workspace resolution first (``auth.py``), workspace-scoped storage,
 ``{"error": ...}`` bodies, the redacted request log. Behaviour the docs do not state is marked
 **[INF]**.
 
@@ -49,7 +49,7 @@ Checks, in order (the first failing step answers):
    ``<field> does not have a valid value`` [INF: the bounds of the provider's own check,
    Grape's ``values:`` wording], on create and on update; non-finite numbers (``NaN``,
    ``Infinity``, ``1e999``) and lone surrogates in any string are refused before that, while
-   the body is read (``app.py``). Nothing is stored when any check fails.
+   the body is read (``http.py``). Nothing is stored when any check fails.
 2. 422 ``The emulator implements only the container_registry deployment method`` for any other
    (or no) ``deployment_method`` [emulator limit].
 3. 404 ``App not found`` (unknown uuid, or one in another workspace) for the ``{uuid}`` routes.
@@ -64,7 +64,7 @@ Checks, in order (the first failing step answers):
 Other inferred choices: ``ram_size`` defaults to 128 MiB and ``cpu_size`` to 0.25 cores;
 ``project_id`` and ``resource_id`` must be UUIDs but are **not** checked for existence (the
 emulator has no projects or resources); the region and the resource name are derived, not looked
-up. A credential that an app still uses cannot be deleted: see ``credentials.py``.
+up. A credential that an app still uses cannot be deleted: see ``routes/credentials.py``.
 """
 
 from __future__ import annotations
@@ -74,35 +74,30 @@ import string
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
 
-from flask import Blueprint, Response, g, jsonify
+from flask import Flask, Response, g, jsonify
 
-from pulumi_miget.emulator.app import ApiError, current_emulator, json_object
-from pulumi_miget.emulator.store import AppRecord, DuplicateNameError, Store, hash_value
-from pulumi_miget.rules import is_uuid
-from pulumi_miget.rules.app import DEFAULT_TAG, SIZES, check_app
-
-__all__ = ["register_app_routes"]
-
-CONTAINER_REGISTRY = "container_registry"
-DEPLOYMENT_METHODS = (
-    "git_push",
-    "public_git",
-    "github",
+from pulumi_miget.emulator import app_checks as checks
+from pulumi_miget.emulator.app_checks import (
+    APP_UPDATE_FIELDS,
+    ATTRIBUTE_PARAMS,
+    CONFIG_FIELDS,
     CONTAINER_REGISTRY,
-    "parent_image",
-    "kamal",
+    CREATE_PARAMS,
+    DEPLOYMENT_METHODS,
+    REQUIRED,
 )
+from pulumi_miget.emulator.auth import miget_api
+from pulumi_miget.emulator.http import ErrorAnswer, current_emulator, json_object
+from pulumi_miget.emulator.records import AppRecord, sha256_hex
+from pulumi_miget.emulator.store import DuplicateNameError, Store
+from pulumi_miget.rules.app import DEFAULT_TAG
+from pulumi_miget.rules.common import is_uuid
+
+__all__ = ["register"]
+
 DEFAULT_RAM_MIB = 128
 DEFAULT_CPU = 0.25
-# [INF] The sizes the emulator accepts: property → (minimum, maximum), inclusive. The same bounds
-# as the provider's check (rules.app); past them the entity's byte count or SQLite would overflow.
-# [INF] The provider's own limits (rules.app.SIZES): the API documents none, but a finite
-# value far out of range (1e30) must not reach the store.
-SIZE_RANGES: dict[str, tuple[float, float]] = {
-    key: (low, high) for key, (low, high, _unit) in SIZES.items()
-}
 SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
 SUFFIX_LENGTH = 6
 
@@ -113,32 +108,10 @@ SERVICE_NAME_TAKEN = "Service name has already been taken"
 CREDENTIAL_MISSING = "Container registry credential not found in this workspace"
 UNSUPPORTED_METHOD = "The emulator implements only the container_registry deployment method"
 
-# Flat property (rules.app) → the request parameter it came from, for Grape-style messages.
-CREATE_PARAMS = {
-    "name": "name",
-    "label": "label",
-    "project_id": "project_id",
-    "resource_id": "resource_id",
-    "builder": "builder",
-    "ram_size": "ram_size",
-    "cpu_size": "cpu_size",
-    "image_url": "deployment_config[image_url]",
-    "tag": "deployment_config[tag]",
-    "credential_id": "deployment_config[credential_id]",
-    "command": "deployment_config[command]",
-    "args": "deployment_config[args]",
-    "env": "app_vars_attributes",
-}
-REQUIRED = ("name", "label", "project_id", "resource_id", "builder")
-APP_UPDATE_FIELDS = ("label", "ram_size", "cpu_size", "builder")
-CONFIG_FIELDS = ("image_url", "tag", "credential_id", "command", "args")
-ATTRIBUTE_PARAMS = {
-    key: f"deployment_config_attributes[{key}]" for key in CONFIG_FIELDS if key != "credential_id"
-} | {"credential_id": "deployment_config_attributes[container_registry_credential_id]"}
 
-
-def register_app_routes(api: Blueprint) -> None:
-    """Add the App routes to the ``/api/v1`` blueprint (authentication already applies)."""
+def register(app: Flask) -> None:
+    """Add the App routes to ``app``, under ``/api/v1`` and authenticated (``auth.py``)."""
+    api = miget_api("miget_apps")
     api.get("/apps")(list_applications)
     api.post("/apps")(create_application)
     api.get("/apps/<app_id>")(show_application)
@@ -148,21 +121,22 @@ def register_app_routes(api: Blueprint) -> None:
     api.post("/apps/<app_id>/vars")(create_variable)
     api.put("/apps/<app_id>/vars")(update_variable)
     api.delete("/apps/<app_id>/vars")(delete_variable)
+    app.register_blueprint(api)
 
 
 # --- views --------------------------------------------------------------------------------
 
 
 def list_applications() -> Response:
-    return jsonify([record.to_api() for record in _store().list_apps(g.workspace)])
+    return jsonify([record.to_api() for record in _store().apps.in_workspace(g.workspace)])
 
 
 def create_application() -> tuple[Response, int]:
     body = json_object(require_json_type=True)
     config = body.get("deployment_config")
     config = config if config is not None else {}
-    problems = _type_problems(body)
-    env = _variables(body.get("app_vars_attributes"), problems)
+    problems = checks.type_problems(body)
+    env = checks.variables(body.get("app_vars_attributes"), problems)
     if not isinstance(config, Mapping):
         problems.append("deployment_config is invalid")
         config = {}
@@ -171,19 +145,19 @@ def create_application() -> tuple[Response, int]:
     raw["env"] = env
     props = {key: value for key, value in raw.items() if value is not None and value != ""}
     props.setdefault("tag", DEFAULT_TAG)
-    problems += _size_problems(props)
-    _raise_params(props, CREATE_PARAMS, problems, required=REQUIRED)
+    problems += checks.size_problems(props)
+    checks.raise_params(props, CREATE_PARAMS, problems, required=REQUIRED)
     if body.get("deployment_method") != CONTAINER_REGISTRY:
-        raise ApiError(422, UNSUPPORTED_METHOD)
+        raise ErrorAnswer(422, UNSUPPORTED_METHOD)
 
     store = _store()
     with store.transaction():
-        errors = _model_errors(props)
-        if store.service_name_taken(g.workspace, props["name"]):
+        errors = checks.model_errors(props)
+        if store.apps.taken(g.workspace, props["name"]):
             errors.append(SERVICE_NAME_TAKEN)
         credential = _credential_reference(props.get("credential_id"), errors)
         if errors:
-            raise ApiError(422, ", ".join(errors), key="errors")
+            raise ErrorAnswer(422, ", ".join(errors), key="errors")
         now = store.now_ms()
         record = AppRecord(
             uuid=str(uuid.uuid4()),
@@ -204,14 +178,14 @@ def create_application() -> tuple[Response, int]:
                 "command": props.get("command") or None,
                 "args": props.get("args") or None,
             },
-            vars_sha256={key: hash_value(value) for key, value in (env or {}).items()},
+            vars_sha256={key: sha256_hex(value) for key, value in (env or {}).items()},
             created_ms=now,
             updated_ms=now,
         )
         try:
-            store.insert_app(record)
+            store.apps.insert(record)
         except DuplicateNameError:
-            raise ApiError(422, SERVICE_NAME_TAKEN, key="errors") from None
+            raise ErrorAnswer(422, SERVICE_NAME_TAKEN, key="errors") from None
     return jsonify(record.to_api()), 201
 
 
@@ -230,16 +204,16 @@ def update_application(app_id: str) -> Response:
         f"{key} is invalid" for key in ("ram_size", "cpu_size") if params.get(key, 0) is None
     ]
     present = {key: value for key, value in params.items() if value not in (None, "")}
-    problems += _size_problems(present)
-    _raise_params(present, CREATE_PARAMS, problems)
+    problems += checks.size_problems(present)
+    checks.raise_params(present, CREATE_PARAMS, problems)
     store = _store()
     with store.transaction():
         record = _find(aid)
-        errors = _model_errors(present, partial=True)
+        errors = checks.model_errors(present, partial=True)
         if errors:
-            raise ApiError(422, ", ".join(errors), key="errors")
+            raise ErrorAnswer(422, ", ".join(errors), key="errors")
         updated = replace(record, **present, updated_ms=store.now_ms())
-        store.replace_app(updated)
+        store.apps.replace(updated)
     return jsonify(updated.to_api())
 
 
@@ -258,14 +232,14 @@ def update_deployment(app_id: str) -> Response:
         problems.append("deployment_config_attributes is invalid")
         attributes = {}
     if problems:
-        raise ApiError(400, ", ".join(problems))
+        raise ErrorAnswer(400, ", ".join(problems))
     if method != CONTAINER_REGISTRY:
-        raise ApiError(422, UNSUPPORTED_METHOD)
+        raise ErrorAnswer(422, UNSUPPORTED_METHOD)
     changes = {key: attributes[key] for key in CONFIG_FIELDS if key in attributes}
     if "container_registry_credential_id" in attributes:  # the documented key wins
         changes["credential_id"] = attributes["container_registry_credential_id"]
     present = {key: value for key, value in changes.items() if value not in (None, "")}
-    _raise_params(present, ATTRIBUTE_PARAMS, [])
+    checks.raise_params(present, ATTRIBUTE_PARAMS, [])
     store = _store()
     with store.transaction():
         record = _find(aid)
@@ -275,64 +249,64 @@ def update_deployment(app_id: str) -> Response:
         if not config.get("tag"):
             config["tag"] = DEFAULT_TAG
         merged = {key: value for key, value in config.items() if value is not None}
-        errors = _model_errors(merged, partial=True)
+        errors = checks.model_errors(merged, partial=True)
         if not merged.get("image_url"):
             errors.append("Image url can't be blank")
         credential = _credential_reference(config.get("credential_id"), errors)
         if errors:
-            raise ApiError(422, ", ".join(dict.fromkeys(errors)), key="errors")
+            raise ErrorAnswer(422, ", ".join(dict.fromkeys(errors)), key="errors")
         config["credential_id"] = credential
         updated = replace(record, deployment_config=config, updated_ms=store.now_ms())
-        store.replace_app(updated)
+        store.apps.replace(updated)
     return jsonify(updated.to_api())
 
 
 def delete_application(app_id: str) -> Response:
-    if not _store().delete_app(g.workspace, _app_id(app_id)):
-        raise ApiError(404, APP_NOT_FOUND)
+    if not _store().apps.delete(g.workspace, _app_id(app_id)):
+        raise ErrorAnswer(404, APP_NOT_FOUND)
     return Response(status=204)
 
 
 def create_variable(app_id: str) -> tuple[Response, int]:
     aid = _app_id(app_id)
-    key, value = _variable_body(with_value=True)
+    key, value = checks.variable_body(with_value=True)
     store = _store()
     with store.transaction():
         record = _find(aid)
         if key in record.vars_sha256:
-            raise ApiError(422, VAR_TAKEN, key="errors")
+            raise ErrorAnswer(422, VAR_TAKEN, key="errors")
         assert value is not None
-        store.replace_app(
-            replace(record, vars_sha256={**record.vars_sha256, key: hash_value(value)})
+        store.apps.replace(
+            replace(record, vars_sha256={**record.vars_sha256, key: sha256_hex(value)})
         )
     return jsonify({"key": key}), 201
 
 
 def update_variable(app_id: str) -> Response:
     aid = _app_id(app_id)
-    key, value = _variable_body(with_value=True)
+    key, value = checks.variable_body(with_value=True)
     store = _store()
     with store.transaction():
         record = _find(aid)
         if key not in record.vars_sha256:
-            raise ApiError(404, VAR_NOT_FOUND)
+            raise ErrorAnswer(404, VAR_NOT_FOUND)
         assert value is not None
-        store.replace_app(
-            replace(record, vars_sha256={**record.vars_sha256, key: hash_value(value)})
+        store.apps.replace(
+            replace(record, vars_sha256={**record.vars_sha256, key: sha256_hex(value)})
         )
     return jsonify({"key": key})
 
 
 def delete_variable(app_id: str) -> Response:
     aid = _app_id(app_id)
-    key, _ = _variable_body(with_value=False)
+    key, _ = checks.variable_body(with_value=False)
     store = _store()
     with store.transaction():
         record = _find(aid)
         if key not in record.vars_sha256:
-            raise ApiError(404, VAR_NOT_FOUND)
+            raise ErrorAnswer(404, VAR_NOT_FOUND)
         remaining = {k: v for k, v in record.vars_sha256.items() if k != key}
-        store.replace_app(replace(record, vars_sha256=remaining))
+        store.apps.replace(replace(record, vars_sha256=remaining))
     return Response(status=204)
 
 
@@ -349,94 +323,15 @@ def _suffix() -> str:
 
 def _app_id(raw: str) -> str:
     if not is_uuid(raw):
-        raise ApiError(400, "uuid is invalid")
+        raise ErrorAnswer(400, "uuid is invalid")
     return str(uuid.UUID(raw))
 
 
 def _find(app_id: str) -> AppRecord:
-    record = _store().get_app(g.workspace, app_id)
+    record = _store().apps.get(g.workspace, app_id)
     if record is None:
-        raise ApiError(404, APP_NOT_FOUND)
+        raise ErrorAnswer(404, APP_NOT_FOUND)
     return record
-
-
-def _type_problems(body: Mapping[str, Any]) -> list[str]:
-    """400s the shared rules table cannot see: the method enum and null-vs-empty wording."""
-    problems = []
-    method = body.get("deployment_method")
-    if method is not None and method not in DEPLOYMENT_METHODS:
-        problems.append("deployment_method does not have a valid value")
-    for key in ("name", "label", "project_id", "resource_id", "builder"):
-        if key in body and body[key] in (None, ""):
-            problems.append(f"{key} is empty")
-    return problems
-
-
-def _size_problems(props: Mapping[str, Any]) -> list[str]:
-    """``<field> does not have a valid value`` for each number outside ``SIZE_RANGES`` (other
-    types are the rules table's ``is invalid``)."""
-    problems = []
-    for key, (low, high) in SIZE_RANGES.items():
-        value = props.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        # A comparison, not float(): exact for huge ints (10**30), and false for NaN.
-        if not low <= value <= high:
-            problems.append(f"{key} does not have a valid value")
-    return problems
-
-
-def _variables(raw: object, problems: list[str]) -> dict[str, Any] | None:
-    """``app_vars_attributes`` (``[{key, value}]``) as a map; appends 400 problems."""
-    if raw is None:
-        return None
-    if not isinstance(raw, list) or not all(
-        isinstance(item, Mapping) and isinstance(item.get("key"), str) and item.get("key")
-        for item in raw
-    ):
-        problems.append("app_vars_attributes is invalid")
-        return None
-    env: dict[str, Any] = {}
-    for item in raw:
-        if item["key"] in env:
-            problems.append(f"app_vars_attributes has the key {item['key']} twice")
-        env[item["key"]] = item.get("value")
-    return env
-
-
-def _raise_params(
-    props: Mapping[str, Any],
-    names: Mapping[str, str],
-    problems: list[str],
-    *,
-    required: tuple[str, ...] = (),
-) -> None:
-    """400 with every parameter problem (Grape-style, comma-joined), if there is any.
-
-    ``props`` holds the present, non-empty values by rules-table name; ``names`` maps those to
-    the request's parameter names; ``problems`` are the ones found already (e.g. ``x is empty``).
-    """
-    found = [
-        f"{key} is missing"
-        for key in required
-        if key not in props and not any(p.startswith(f"{key} ") for p in problems)
-    ]
-    found += problems
-    for violation in check_app(props, partial=True, api_rules_only=True):
-        if violation.api_status == 400:
-            found.append(f"{names.get(violation.property, violation.property)} is invalid")
-    if found:
-        raise ApiError(400, ", ".join(dict.fromkeys(found)))
-
-
-def _model_errors(props: Mapping[str, Any], *, partial: bool = False) -> list[str]:
-    """The 422 rules of the shared table, as Rails full messages (deduplicated, in order)."""
-    messages = [
-        violation.api_message or violation.reason
-        for violation in check_app(props, partial=partial, api_rules_only=True)
-        if violation.api_status == 422
-    ]
-    return list(dict.fromkeys(messages))
 
 
 def _credential_reference(raw: object, errors: list[str]) -> str | None:
@@ -448,27 +343,7 @@ def _credential_reference(raw: object, errors: list[str]) -> str | None:
         errors.append(CREDENTIAL_MISSING)
         return None
     credential_id = str(uuid.UUID(raw))
-    if _store().get(g.workspace, credential_id) is None:
+    if _store().credentials.get(g.workspace, credential_id) is None:
         errors.append(CREDENTIAL_MISSING)
         return None
     return credential_id
-
-
-def _variable_body(*, with_value: bool) -> tuple[str, str | None]:
-    body = json_object(require_json_type=True)
-    problems = []
-    key = body.get("key")
-    if key is None:
-        problems.append("key is missing")
-    elif not isinstance(key, str) or not key:
-        problems.append("key is invalid" if key != "" else "key is empty")
-    value = body.get("value")
-    if with_value:
-        if value is None:
-            problems.append("value is missing")
-        elif not isinstance(value, str):
-            problems.append("value is invalid")
-    if problems:
-        raise ApiError(400, ", ".join(problems))
-    assert isinstance(key, str)
-    return key, value if with_value else None

@@ -2,7 +2,7 @@
 
 The program runs under ``pulumi.runtime.set_mocks`` with :class:`EngineMonitor`, a ``MockMonitor``
 whose dynamic registrations (type ``pulumi-python:dynamic...``) go through the engine harness
-(:mod:`tests.support.engine`): Check → Create / Diff → Same / Update / Replace against a persisted
+(:mod:`.engine`): Check → Create / Diff → Same / Update / Replace against a persisted
 :class:`Stack`, with the engine's secret rules, and the resulting outputs handed back to the
 program as wire values (so ``Output.is_secret()`` works). Other resources echo their inputs.
 
@@ -31,21 +31,10 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime import stack as pulumi_stack
 from pulumi.runtime.proto import resource_pb2
 
-from .engine import (
-    Engine,
-    Props,
-    ProviderServer,
-    ResourceState,
-    Secret,
-    decode,
-    encode,
-    from_struct,
-    plain,
-    plan,
-    preview_outputs,
-    to_struct,
-    up,
-)
+from .engine import Engine, ResourceState
+from .server import ProviderServer
+from .steps import plan, preview_outputs, up
+from .values import Props, Secret, decode, encode, from_struct, plain, to_struct
 
 __all__ = [
     "DYNAMIC_PREFIX",
@@ -351,8 +340,8 @@ def run_program(
     ``server`` is the shared :class:`ProviderServer` (an Engine per type is created and
     configured with ``stack.config``) or an :data:`EngineFactory`. ``stack`` is updated in place
     (not in preview). The first error raised while handling a registration (e.g.
-    :class:`~tests.support.engine.CheckFailed`, ``grpc.RpcError``) is re-raised; otherwise the SDK's
-    own error is.
+    :class:`~.engine.CheckFailed`, ``grpc.RpcError``) is re-raised; otherwise the SDK's own
+    error is.
     """
     engines = _engines(server, stack, project, stack_name)
     monitor = EngineMonitor(engines, stack, preview=preview, mocks=_EchoMocks())
