@@ -35,14 +35,18 @@ from pulumi_miget.testing import (
 from pulumi_miget.tokens import APP_TYPE
 from tests.contract.common import WRONG_KEY, stack_config
 from tests.emulator.helpers import Api, calls
-from tests.samples import API_KEY, DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
+from tests.samples import (
+    API_KEY,
+    APP,
+    DEFAULT_WORKSPACE_ID,
+    OTHER_RESOURCE_ID,
+    OTHER_WORKSPACE_ID,
+    PROJECT_ID,
+)
 
 ASO = ("env",)  # what App registers as additional_secret_outputs
 BLOB = provider_blob(AppProvider())
 APPS = "/api/v1/apps"
-PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
-RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
-OTHER_RESOURCE_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 DB_URL = "postgres://app:contract-secret-value@db/app"
 NEW_DB_URL = "postgres://app:contract-rotated-value@db/app"
 
@@ -50,11 +54,7 @@ NEW_DB_URL = "postgres://app:contract-rotated-value@db/app"
 def news(credential_id: Any = None, blob: str = BLOB, **changes: Any) -> dict[str, Any]:
     """What the program registers: env wrapped as a secret (App does Output.secret(env))."""
     props: dict[str, Any] = {
-        "name": "acme-api",
-        "project_id": PROJECT_ID,
-        "resource_id": RESOURCE_ID,
-        "image_url": "ghcr.io/acme/api",
-        "tag": "1.2.3",
+        **APP,
         "credential_id": credential_id,
         "env": Secret({"DATABASE_URL": DB_URL, "LOG_LEVEL": "info"}),
         "workspace_id": DEFAULT_WORKSPACE_ID,

@@ -22,11 +22,11 @@ from tests.samples import (
     CREDENTIALS_PATH,
     DEFAULT_WORKSPACE_ID,
     OTHER_WORKSPACE_ID,
+    PROJECT_ID,
+    RESOURCE_ID,
 )
 
 APPS = "/api/v1/apps"
-PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
-RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
 SECRET_VALUE = "postgres://app:s3cr3t-value@db.internal/app"
 ENTITY_KEYS = {
     "uuid",

@@ -20,12 +20,10 @@ import requests
 
 from pulumi_miget.emulator import EmulatorServer, FaultSpecError
 from tests.emulator.helpers import TIMEOUT, Api, github_credential
-from tests.samples import CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
+from tests.samples import CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID, PROJECT_ID, RESOURCE_ID
 
 APPS = "/api/v1/apps"
 JSON = {"Content-Type": "application/json"}
-PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
-RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
 MARK = "@RAW@"  # a value that raw() replaces with the JSON text under test
 
 NON_FINITE = ["1e999", "-1e999", "NaN", "Infinity", "-Infinity"]

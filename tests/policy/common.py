@@ -14,7 +14,7 @@ from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceV
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from pulumi_miget import App, ContainerRegistryCredential, Registry
-from tests.samples import DEFAULT_WORKSPACE_ID
+from tests.samples import APP_CHECKED, DEFAULT_WORKSPACE_ID, PROJECT_ID, RESOURCE_ID
 from tests.support import policy_harness as h
 
 PROJECT = "acme-platform"
@@ -24,19 +24,8 @@ STACK_CONFIG: Mapping[str, str] = {"miget:workspaceId": DEFAULT_WORKSPACE_ID}
 """The stack config every captured program has besides its own: a real stack names its workspace
 (the resources' ``check`` resolves it into ``workspace_id``)."""
 
-PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
-RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
 
-APP_PROPS: Mapping[str, Any] = {
-    "name": "acme-api",
-    "label": "acme-api",
-    "project_id": PROJECT_ID,
-    "resource_id": RESOURCE_ID,
-    "image_url": "ghcr.io/acme/api",
-    "tag": "1.2.3",
-    "builder": "auto",
-    "workspace_id": DEFAULT_WORKSPACE_ID,
-}
+APP_PROPS: Mapping[str, Any] = APP_CHECKED
 """A ``pulumi_miget.App``'s checked inputs (``label``, ``builder`` and ``workspace_id`` filled in
 by its ``check``), without ``env`` or ``credential_id``; a test checks the real class gives
 these."""

@@ -28,27 +28,18 @@ from pulumi_miget.testing import (
 from pulumi_miget.tokens import APP_TYPE, CREDENTIAL_TYPE
 from tests.emulator.helpers import Api, calls
 from tests.programs.common import sent
-from tests.samples import DEFAULT_WORKSPACE_ID
+from tests.samples import APP, DEFAULT_WORKSPACE_ID, PROJECT_ID, RESOURCE_ID
 
 APPS = "/api/v1/apps"
 TOKEN = "ghp_app_program_registry_token"
 DB_URL = "postgres://app:program-secret-value@db/app"
-PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
-RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
 BLOB = provider_blob(AppProvider())
 # Mock URNs carry the root stack's type as a parent prefix.
 CREDENTIAL_URN_SUFFIX = "$pulumi-python:dynamic/miget:ContainerRegistryCredential::ghcr"
 
 
 def app_args(**overrides: Any) -> dict[str, Any]:
-    args: dict[str, Any] = {
-        "name": "acme-api",
-        "project_id": PROJECT_ID,
-        "resource_id": RESOURCE_ID,
-        "image_url": "ghcr.io/acme/api",
-        "tag": "1.2.3",
-        "env": {"DATABASE_URL": DB_URL},
-    }
+    args: dict[str, Any] = {**APP, "env": {"DATABASE_URL": DB_URL}}
     args.update(overrides)
     return args
 

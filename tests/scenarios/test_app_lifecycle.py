@@ -28,7 +28,7 @@ from pulumi_miget.testing import (
     run_program,
 )
 from tests.emulator.helpers import Api, calls
-from tests.samples import API_KEY, CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
+from tests.samples import API_KEY, APP, CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID, OTHER_PROJECT_ID
 from tests.scenarios.common import WRITES, refresh_stack
 
 APPS = "/api/v1/apps"
@@ -36,9 +36,6 @@ TOKEN = "ghp_app_scenario_token_one"
 ROTATED = "ghp_app_scenario_token_two"
 DB_URL = "postgres://app:scenario-secret-one@db/app"
 NEW_DB_URL = "postgres://app:scenario-secret-two@db/app"
-PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
-OTHER_PROJECT_ID = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
-RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
 
 
 def program(
@@ -60,11 +57,7 @@ def program(
             )
             pulumi.export(f"{name}_uuid", made[name].uuid)
         args: dict[str, Any] = {
-            "name": "acme-api",
-            "project_id": PROJECT_ID,
-            "resource_id": RESOURCE_ID,
-            "image_url": "ghcr.io/acme/api",
-            "tag": "1.2.3",
+            **APP,
             "credential_id": made[use].uuid,
             "env": {"DATABASE_URL": DB_URL},
         }

@@ -18,13 +18,16 @@ from pulumi_miget.emulator import EmulatorServer
 from pulumi_miget.errors import ResourceOptionsError
 from pulumi_miget.testing import UNKNOWN, ProviderServer, Stack, run_program
 from tests.emulator.helpers import Api
-from tests.samples import CREDENTIALS_PATH, DEFAULT_WORKSPACE_ID
+from tests.samples import (
+    CREDENTIALS_PATH,
+    DEFAULT_WORKSPACE_ID,
+    OTHER_RESOURCE_ID,
+    PROJECT_ID,
+    RESOURCE_ID,
+)
 
 TOKEN = "ghp_engine_facts_token_71a0"
 ROTATED = "ghp_engine_facts_token_rotated_2b9e"
-PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
-RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
-OTHER_RESOURCE_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 
 
 def credential(token: str = TOKEN, **args: Any) -> ContainerRegistryCredential:

@@ -19,28 +19,23 @@ from pulumi_miget.emulator import EmulatorServer
 from pulumi_miget.emulator.records import sha256_hex
 from pulumi_miget.errors import ConfigurationError, MigetError
 from tests.emulator.helpers import Api, calls
-from tests.samples import DEFAULT_WORKSPACE_ID, OTHER_WORKSPACE_ID
+from tests.samples import (
+    APP_CHECKED,
+    DEFAULT_WORKSPACE_ID,
+    OTHER_RESOURCE_ID,
+    OTHER_WORKSPACE_ID,
+    PROJECT_ID,
+    RESOURCE_ID,
+)
 from tests.unit.common import configured
 
 APPS = "/api/v1/apps"
-PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
-RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
-OTHER_RESOURCE_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 SECRET = "postgres://app:unit-secret-value@db/app"
 
 
 def inputs(**changes: Any) -> dict[str, Any]:
     """Checked inputs of a typical app (defaults already filled in, as check returns them)."""
-    base: dict[str, Any] = {
-        "name": "acme-api",
-        "label": "acme-api",
-        "project_id": PROJECT_ID,
-        "resource_id": RESOURCE_ID,
-        "image_url": "ghcr.io/acme/api",
-        "tag": "1.2.3",
-        "builder": "auto",
-        "workspace_id": DEFAULT_WORKSPACE_ID,
-    }
+    base: dict[str, Any] = dict(APP_CHECKED)
     base.update(changes)
     return {k: v for k, v in base.items() if v is not None}
 

@@ -26,24 +26,14 @@ from pulumi_miget.rules.app import (
     tag_problem,
 )
 from pulumi_miget.rules.common import Violation
-from tests.samples import DEFAULT_WORKSPACE_ID
-
-PROJECT_ID = "3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
-RESOURCE_ID = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
+from tests.samples import APP, DEFAULT_WORKSPACE_ID
 
 NAME_CHARSET = "'name' may contain only lowercase letters, digits and hyphens (e.g. 'acme-api')"
 
 
 def news(**changes: Any) -> dict[str, Any]:
     """A program's inputs for a valid app (no label: check fills it in from the name)."""
-    base: dict[str, Any] = {
-        "name": "acme-api",
-        "project_id": PROJECT_ID,
-        "resource_id": RESOURCE_ID,
-        "image_url": "ghcr.io/acme/api",
-        "tag": "1.2.3",
-        "workspace_id": DEFAULT_WORKSPACE_ID,
-    }
+    base: dict[str, Any] = {**APP, "workspace_id": DEFAULT_WORKSPACE_ID}
     base.update(changes)
     return {k: v for k, v in base.items() if v is not None}
 
