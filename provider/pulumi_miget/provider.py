@@ -30,7 +30,7 @@ import abc
 import sys
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import pulumi
 from pulumi.dynamic import (
@@ -71,6 +71,8 @@ NO_WORKSPACE = (
     "last opened, which can change at any time."
 )
 
+ApiT = TypeVar("ApiT", bound="Collection")
+
 # (kind, uuid) of every object `adopt` took over in this provider process (one `pulumi up`).
 _ADOPTED: set[tuple[str, str]] = set()
 _ADOPTED_LOCK = threading.Lock()
@@ -99,7 +101,7 @@ def same_workspace(old: object, new: object) -> bool:
     return bool(canonical_uuid(old) == canonical_uuid(new))
 
 
-class MigetProvider(ResourceProvider, abc.ABC):
+class MigetProvider(ResourceProvider, abc.ABC, Generic[ApiT]):
     """Base of the Miget resource providers: empty pickled state, settings from configure(),
     check/diff/read/delete from the resource's spec."""
 
@@ -109,7 +111,7 @@ class MigetProvider(ResourceProvider, abc.ABC):
     def __init__(self) -> None:
         super().__init__()
         self._client: MigetClient | None = None
-        self._collection: Collection | None = None
+        self._collection: ApiT | None = None
         self._config_error: ConfigurationError | None = None
         self._settings: Settings | None = None
         self._config_workspace: str | None = None
@@ -121,7 +123,7 @@ class MigetProvider(ResourceProvider, abc.ABC):
 
     # ---- what each resource provides ---------------------------------------------------------
     @abc.abstractmethod
-    def make_api(self, client: MigetClient) -> Collection:
+    def make_api(self, client: MigetClient) -> ApiT:
         """The resource's API client over ``client`` (called once, by ``configure``)."""
 
     @abc.abstractmethod
@@ -155,7 +157,7 @@ class MigetProvider(ResourceProvider, abc.ABC):
         self._client = MigetClient(self._settings)
         self._collection = self.make_api(self._client)
 
-    def _api(self) -> Collection:
+    def _api(self) -> ApiT:
         if self._collection is None:
             raise self._config_error or ConfigurationError(
                 "the provider was not configured; the Pulumi engine always calls Configure first"

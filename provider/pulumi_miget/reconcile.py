@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 from .errors import MigetError, NameTakenError, ServerError, TransportError
 
 if TYPE_CHECKING:
+    from .api.collection import Collection
     from .api.http import RetryBudget
 
-__all__ = ["CLOCK_SKEW", "created_during", "parse_time", "post_reconciled"]
+__all__ = ["CLOCK_SKEW", "create_reconciled", "created_during", "parse_time", "post_reconciled"]
 
 # How far a lost POST's object may pre-date the create call and still be taken as ours.
 CLOCK_SKEW = datetime.timedelta(minutes=5)
@@ -88,3 +89,26 @@ def post_reconciled(
             if not budget.spend():
                 raise
             budget.sleep()
+
+
+def create_reconciled(
+    api: Collection,
+    props: Mapping[str, Any],
+    workspace: str,
+    *,
+    describe: str,
+    secrets: list[str],
+    is_ours: Callable[[Mapping[str, Any]], bool],
+    name_taken: Callable[[MigetError, Mapping[str, Any] | None], MigetError],
+) -> Entity:
+    """Create ``props`` in ``workspace`` through the collection ``api`` (its ``create`` and
+    ``find_by_name``), reconciled by :func:`post_reconciled`; ``describe`` names the object in
+    error messages (``credential 'ghcr-acme'``)."""
+    lookup = f"look up {describe} by {api.name_label}"
+    return post_reconciled(
+        post=lambda: api.create(props, workspace, f"create {describe}", secrets),
+        find=lambda: api.find_by_name(props.get("name"), workspace, lookup),
+        is_ours=is_ours,
+        name_taken=name_taken,
+        budget=api.client.retry_budget(),
+    )

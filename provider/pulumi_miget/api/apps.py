@@ -51,6 +51,7 @@ def whole_number(value: Any) -> Any:
 
 class AppsApi(Collection):
     path = "/apps"
+    name_label = "service name"  # the name field is the seed, Miget's service_name
 
     def from_wire(self, item: Mapping[str, Any]) -> dict[str, Any]:
         config = item.get("deployment_config") or {}
@@ -77,8 +78,7 @@ class AppsApi(Collection):
         }
 
     # ---- create --------------------------------------------------------------------------------
-    @staticmethod
-    def create_body(props: Mapping[str, Any]) -> dict[str, Any]:
+    def create_body(self, props: Mapping[str, Any]) -> dict[str, Any]:
         body: dict[str, Any] = {
             key: whole_number(props[key]) for key in _CREATE_FIELDS if props.get(key) is not None
         }
@@ -90,17 +90,6 @@ class AppsApi(Collection):
         if env:
             body["app_vars_attributes"] = [{"key": k, "value": env[k]} for k in sorted(env)]
         return body
-
-    def create(
-        self, props: Mapping[str, Any], workspace: str, operation: str, secrets: Iterable[str]
-    ) -> dict[str, Any]:
-        return self.post(self.create_body(props), workspace, operation, secrets)
-
-    def find_by_service_name(
-        self, name: Any, workspace: str, operation: str
-    ) -> dict[str, Any] | None:
-        """The app whose service name is ``name`` (unique per workspace), or None."""
-        return next((a for a in self.get_all(workspace, operation) if a["name"] == name), None)
 
     # ---- update: one request per endpoint --------------------------------------------------------
     @staticmethod
@@ -123,25 +112,19 @@ class AppsApi(Collection):
             attributes[_DEPLOYMENT_PUT_KEYS.get(key, key)] = "" if value is None else value
         return {"deployment_method": DEPLOYMENT_METHOD, "deployment_config_attributes": attributes}
 
-    def put_app(
+    def put_part(
         self,
         uuid: str,
+        part: str,
         body: dict[str, Any],
         workspace: str,
         operation: str,
         secrets: Iterable[str],
     ) -> dict[str, Any]:
-        return self.put(uuid, body, workspace, operation, secrets)
-
-    def put_deployment(
-        self,
-        uuid: str,
-        body: dict[str, Any],
-        workspace: str,
-        operation: str,
-        secrets: Iterable[str],
-    ) -> dict[str, Any]:
-        return self.put(uuid, body, workspace, operation, secrets, suffix="/deployment")
+        """``PUT /apps/{uuid}`` (``part=""``) or ``PUT /apps/{uuid}/deployment``
+        (``part="deployment"``); both answer the app."""
+        suffix = f"/{part}" if part else ""
+        return self.put(uuid, body, workspace, operation, secrets, suffix=suffix)
 
     def variable(
         self,

@@ -27,6 +27,8 @@ class Collection(abc.ABC):
     """One collection of the Miget API, e.g. ``/container_registry_credentials``."""
 
     path: ClassVar[str]
+    name_label: ClassVar[str] = "name"
+    """What the ``name`` field is called in messages ("look up app 'x' by service name")."""
 
     def __init__(self, client: MigetClient) -> None:
         self.client = client
@@ -34,6 +36,24 @@ class Collection(abc.ABC):
     @abc.abstractmethod
     def from_wire(self, item: Mapping[str, Any]) -> dict[str, Any]:
         """Miget's entity as the resource's fields (``uuid`` included)."""
+
+    @abc.abstractmethod
+    def create_body(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """The POST body that creates an object with these (checked) inputs."""
+
+    def create(
+        self,
+        props: Mapping[str, Any],
+        workspace: str,
+        operation: str,
+        secrets: Iterable[str | None] = (),
+    ) -> dict[str, Any]:
+        return self.post(self.create_body(props), workspace, operation, secrets)
+
+    def find_by_name(self, name: Any, workspace: str, operation: str) -> dict[str, Any] | None:
+        """The object whose ``name`` field is ``name`` (names are unique per workspace), or
+        None: the lookup that reconciles a lost create and finds what to adopt."""
+        return next((e for e in self.get_all(workspace, operation) if e["name"] == name), None)
 
     def item_path(self, uuid: str) -> str:
         return f"{self.path}/{uuid}"

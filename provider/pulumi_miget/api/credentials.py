@@ -8,7 +8,7 @@ create or update body carries the API fields that are set (or changed), plus
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .collection import Collection
@@ -29,8 +29,7 @@ class CredentialsApi(Collection):
         entity["registry_hostname"] = item.get("registry_hostname") or None  # "" means unset
         return entity
 
-    @staticmethod
-    def create_body(props: Mapping[str, Any]) -> dict[str, Any]:
+    def create_body(self, props: Mapping[str, Any]) -> dict[str, Any]:
         body = {key: props[key] for key in API_FIELDS if props.get(key) is not None}
         if props.get("skip_validation"):
             body["skip_validation"] = True
@@ -43,12 +42,3 @@ class CredentialsApi(Collection):
         if body and news.get("skip_validation"):
             body["skip_validation"] = True
         return body
-
-    def create(
-        self, props: Mapping[str, Any], workspace: str, operation: str, secrets: Iterable[str]
-    ) -> dict[str, Any]:
-        return self.post(self.create_body(props), workspace, operation, secrets)
-
-    def find_by_name(self, name: Any, workspace: str, operation: str) -> dict[str, Any] | None:
-        """The credential with this name (names are unique per workspace), or None."""
-        return next((c for c in self.get_all(workspace, operation) if c["name"] == name), None)

@@ -50,7 +50,7 @@ from pulumi.dynamic import CreateResult, Resource, UpdateResult
 from ..errors import MigetError, NameTakenError, NotFoundError
 from ..options import resource_inputs, resource_options, uuid_from_id, with_secret_outputs
 from ..provider import MigetProvider
-from ..reconcile import post_reconciled
+from ..reconcile import create_reconciled
 from ..rules.app import DEFAULT_BUILDER, DEFAULT_TAG, check_app
 from ..spec import Field, ResourceSpec
 from ..tokens import MODULE
@@ -109,7 +109,7 @@ NEEDS_DELETE_FIRST = (
 )
 
 
-class AppProvider(MigetProvider):
+class AppProvider(MigetProvider["AppsApi"]):
     """CRUD for ``/apps`` with the ``container_registry`` deployment method."""
 
     spec = APP
@@ -119,21 +119,19 @@ class AppProvider(MigetProvider):
 
         return AppsApi(client)
 
-    def _apps(self) -> AppsApi:
-        return self._api()  # type: ignore[return-value]
-
     # ---- create: one POST ---------------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
-        api = self._apps()
+        api = self._api()
         workspace = self._new_workspace(props)
-        secrets = self._secrets(props)
-        lookup = f"look up {self._describe(props)} by service name"
-        entity = post_reconciled(
-            post=lambda: api.create(props, workspace, f"create {self._describe(props)}", secrets),
-            find=lambda: api.find_by_service_name(props.get("name"), workspace, lookup),
+        entity = create_reconciled(
+            api,
+            props,
+            workspace,
+            describe=self._describe(props),
+            secrets=self._secrets(props),
+            # the name is the service name; the image tells our create from another app's
             is_ours=lambda item: item.get("image_url") == props.get("image_url"),
             name_taken=lambda exc, existing: self._name_taken(exc, props, existing),
-            budget=api.client.retry_budget(),
         )
         return CreateResult(entity["uuid"], self.spec.outputs(entity, props, workspace))
 
@@ -149,17 +147,19 @@ class AppProvider(MigetProvider):
 
     # ---- update: only what changed, each on its endpoint --------------------------------------
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        api = self._apps()
+        api = self._api()
         workspace = self._prove_location(olds, id_, news)
         operation = f"update {self._describe(news, id_)}"
         secrets = self._secrets(news)
         entity: dict[str, Any] | None = None
         app_body = api.app_body(olds, news)
         if app_body:
-            entity = self._put(api.put_app, id_, app_body, workspace, operation, secrets)
+            entity = self._put(api.put_part, id_, "", app_body, workspace, operation, secrets)
         deployment = api.deployment_body(olds, news)
         if deployment:
-            entity = self._put(api.put_deployment, id_, deployment, workspace, operation, secrets)
+            entity = self._put(
+                api.put_part, id_, "deployment", deployment, workspace, operation, secrets
+            )
         self._sync_variables(id_, olds.get("env") or {}, news.get("env") or {}, news, workspace)
         if entity is None:  # only variables changed: the app entity itself is as it was
             kept = {key: value for key, value in olds.items() if key != "__provider"}
@@ -177,7 +177,7 @@ class AppProvider(MigetProvider):
         """One call per changed variable. Each is idempotent, so a re-run after a partial
         failure converges: a POST that finds the key taken becomes a PUT, a PUT that finds it
         gone becomes a POST, a DELETE of a missing key is done."""
-        api = self._apps()
+        api = self._api()
         secrets = [*self._secrets(props), *(v for v in old.values() if isinstance(v, str))]
 
         def call(method: str, key: str, value: str | None = None) -> None:

@@ -28,7 +28,7 @@ from pulumi.dynamic import CreateResult, Resource, UpdateResult
 from ..errors import MigetError
 from ..options import resource_inputs, resource_options, uuid_from_id, with_secret_outputs
 from ..provider import MigetProvider
-from ..reconcile import post_reconciled
+from ..reconcile import create_reconciled
 from ..rules.credential import Registry, check_credential
 from ..spec import Field, ResourceSpec
 from ..tokens import MODULE
@@ -63,7 +63,7 @@ CREDENTIAL = ResourceSpec(
 )
 
 
-class ContainerRegistryCredentialProvider(MigetProvider):
+class ContainerRegistryCredentialProvider(MigetProvider["CredentialsApi"]):
     """CRUD for ``/container_registry_credentials`` (one HTTP round trip per operation)."""
 
     spec = CREDENTIAL
@@ -73,16 +73,13 @@ class ContainerRegistryCredentialProvider(MigetProvider):
 
         return CredentialsApi(client)
 
-    def _credentials(self) -> CredentialsApi:
-        return self._api()  # type: ignore[return-value]
-
     # ---- create: one POST (adopt: one lookup, then one PUT or POST) ---------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
-        api = self._credentials()
+        api = self._api()
         workspace = self._new_workspace(props)
         secrets = self._secrets(props)
-        lookup = f"look up {self._describe(props)} by name"
         if props.get("adopt"):
+            lookup = f"look up {self._describe(props)} by name"
             existing = api.find_by_name(props.get("name"), workspace, lookup)
             if existing is not None:
                 uuid = existing["uuid"]
@@ -91,12 +88,14 @@ class ContainerRegistryCredentialProvider(MigetProvider):
                 entity = self._put(api.put, uuid, body, workspace, operation, secrets)
                 self._remember_adopted(entity["uuid"])
                 return CreateResult(entity["uuid"], self.spec.outputs(entity, props, workspace))
-        entity = post_reconciled(
-            post=lambda: api.create(props, workspace, f"create {self._describe(props)}", secrets),
-            find=lambda: api.find_by_name(props.get("name"), workspace, lookup),
+        entity = create_reconciled(
+            api,
+            props,
+            workspace,
+            describe=self._describe(props),
+            secrets=secrets,
             is_ours=lambda item: self._is_ours(item, props),
             name_taken=lambda exc, existing: self._name_taken(exc, props, existing),
-            budget=api.client.retry_budget(),
         )
         return CreateResult(entity["uuid"], self.spec.outputs(entity, props, workspace))
 
@@ -124,7 +123,7 @@ class ContainerRegistryCredentialProvider(MigetProvider):
 
     # ---- update: one PUT with only the changed fields -----------------------------------------
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        api = self._credentials()
+        api = self._api()
         workspace = self._prove_location(olds, id_, news)
         body = api.update_body(olds, news)
         if not body:  # only skip_validation/adopt changed: nothing to send
