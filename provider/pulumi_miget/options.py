@@ -8,13 +8,23 @@ stack. They refuse what the engine would silently mishandle for dynamic resource
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
+from pulumi.dynamic import Resource, ResourceProvider
 
 from .errors import ResourceOptionsError
 
-__all__ = ["resource_inputs", "resource_options", "uuid_from_id", "with_secret_outputs"]
+if TYPE_CHECKING:
+    from .spec import ResourceSpec
+
+__all__ = [
+    "read_existing",
+    "resource_inputs",
+    "resource_options",
+    "uuid_from_id",
+    "with_secret_outputs",
+]
 
 
 def with_secret_outputs(
@@ -111,3 +121,26 @@ def resource_inputs(
     if missing:
         raise TypeError(f"{resource}() missing required argument {missing[0]!r}")
     return {f.name: kwargs.get(f.name) for f in fields}
+
+
+def read_existing(
+    resource: Resource,
+    provider: ResourceProvider,
+    spec: ResourceSpec,
+    resource_name: str,
+    id: pulumi.Input[str],
+    opts: pulumi.ResourceOptions | None,
+    workspace_id: pulumi.Input[str] | None,
+) -> None:
+    """Register ``resource`` (made with ``cls.__new__``) as a ``.get()`` of object ``id``: every
+    property unset but the workspace, the provider's ``read`` fills in the rest."""
+    Resource.__init__(
+        resource,
+        provider,
+        resource_name,
+        spec.get_props(workspace_id),
+        pulumi.ResourceOptions.merge(
+            with_secret_outputs(opts, spec.secret_outputs), pulumi.ResourceOptions(id=id)
+        ),
+    )
+    uuid_from_id(resource)

@@ -48,7 +48,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, Resource, UpdateResult
 
 from ..errors import MigetError, NameTakenError, NotFoundError
-from ..options import resource_inputs, resource_options, uuid_from_id, with_secret_outputs
+from ..options import read_existing, resource_inputs, resource_options, uuid_from_id
 from ..provider import MigetProvider
 from ..reconcile import create_reconciled
 from ..rules.app import DEFAULT_BUILDER, DEFAULT_TAG, check_app
@@ -362,14 +362,5 @@ class App(Resource, module=MODULE, name="App"):
         The workspace is ``workspace_id``, else ``miget:workspaceId``; a uuid that is not there
         fails with "not found"."""
         resource = cls.__new__(cls)
-        Resource.__init__(
-            resource,
-            AppProvider(),
-            resource_name,
-            APP.get_props(workspace_id),
-            pulumi.ResourceOptions.merge(
-                with_secret_outputs(opts, APP.secret_outputs), pulumi.ResourceOptions(id=id)
-            ),
-        )
-        uuid_from_id(resource)
+        read_existing(resource, AppProvider(), APP, resource_name, id, opts, workspace_id)
         return resource

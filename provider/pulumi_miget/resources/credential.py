@@ -26,7 +26,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, Resource, UpdateResult
 
 from ..errors import MigetError
-from ..options import resource_inputs, resource_options, uuid_from_id, with_secret_outputs
+from ..options import read_existing, resource_inputs, resource_options, uuid_from_id
 from ..provider import MigetProvider
 from ..reconcile import create_reconciled
 from ..rules.credential import Registry, check_credential
@@ -244,15 +244,13 @@ class ContainerRegistryCredential(Resource, module=MODULE, name="ContainerRegist
         The workspace is ``workspace_id``, else ``miget:workspaceId``; a uuid that is not there
         fails with "not found"."""
         resource = cls.__new__(cls)
-        Resource.__init__(
+        read_existing(
             resource,
             ContainerRegistryCredentialProvider(),
+            CREDENTIAL,
             resource_name,
-            CREDENTIAL.get_props(workspace_id),
-            pulumi.ResourceOptions.merge(
-                with_secret_outputs(opts, CREDENTIAL.secret_outputs),
-                pulumi.ResourceOptions(id=id),
-            ),
+            id,
+            opts,
+            workspace_id,
         )
-        uuid_from_id(resource)
         return resource
