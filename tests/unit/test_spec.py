@@ -17,17 +17,19 @@ from pulumi_miget.credential import (
     ContainerRegistryCredentialArgs,
     ContainerRegistryCredentialProvider,
 )
-from pulumi_miget.resources.app import APP
+from pulumi_miget.resources.app import APP as APP_SPEC
 from pulumi_miget.resources.credential import CREDENTIAL
 from pulumi_miget.spec import ResourceSpec
 from pulumi_miget.testing import ProviderServer, Stack, run_program
 from pulumi_miget.tokens import APP_TYPE, CREDENTIAL_TYPE
+from tests.emulator.helpers import Api
+from tests.samples import APP
 
 CASES = [
     pytest.param(
         CREDENTIAL, ContainerRegistryCredential, ContainerRegistryCredentialArgs, id="cred"
     ),
-    pytest.param(APP, App, AppArgs, id="app"),
+    pytest.param(APP_SPEC, App, AppArgs, id="app"),
 ]
 
 
@@ -76,9 +78,9 @@ def test_the_providers_keep_their_pickled_names() -> None:
 
 
 def test_secret_outputs_and_computed_fields_are_derived() -> None:
-    assert CREDENTIAL.secret_outputs == ["token"] and APP.secret_outputs == ["env"]
+    assert CREDENTIAL.secret_outputs == ["token"] and APP_SPEC.secret_outputs == ["env"]
     assert CREDENTIAL.computed == ("uuid", "created_at", "updated_at")
-    assert "app_name" in APP.computed and "name" not in APP.computed
+    assert "app_name" in APP_SPEC.computed and "name" not in APP_SPEC.computed
 
 
 def test_an_args_object_registers_the_same_inputs_as_keywords(
@@ -124,3 +126,31 @@ def _overloads(func: Any) -> list[inspect.Signature]:
     from typing import get_overloads
 
     return [inspect.signature(o) for o in get_overloads(func)]
+
+
+def test_every_field_miget_answers_is_mapped_by_the_api_client(api: Api) -> None:
+    """spec ↔ API client ↔ emulator: the fields the spec takes from Miget's answer are exactly
+    those the client's ``from_wire`` maps, and the emulator's entity carries what it reads."""
+    from pulumi_miget.api.apps import AppsApi
+    from pulumi_miget.api.credentials import CredentialsApi
+
+    credential = api.create()
+    app = api.request(
+        "POST",
+        "/api/v1/apps",
+        json={
+            **APP,
+            "label": "acme-api",
+            "builder": "auto",
+            "deployment_method": "container_registry",
+            "deployment_config": {"image_url": APP["image_url"], "tag": APP["tag"]},
+        },
+    ).json()
+    for spec, client, entity in (
+        (CREDENTIAL, CredentialsApi, credential),
+        (APP_SPEC, AppsApi, app),
+    ):
+        mapped = client.from_wire(client.__new__(client), entity)
+        from_miget = {f.name for f in spec if f.source != "input"} - {"workspace_id"}
+        assert set(mapped) == from_miget, spec.kind
+        assert mapped["uuid"] == entity["uuid"]
