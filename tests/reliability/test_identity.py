@@ -174,13 +174,12 @@ def test_a_0_1_0_state_whose_object_is_not_in_the_configured_workspace_changes_n
                 run_program(credential_program(), stack, server)
             elif run == "refresh":
                 refresh_stack(stack, server, emulator)
-            else:
-                destroy_stack(stack, server)
+            else:  # --run-program: the current config (without it, the config of the last up)
+                destroy_stack(stack, server, run_program=True)
         message = str(getattr(failed.value, "details", lambda: failed.value)())
         assert "0.1.0" in message and OTHER_WORKSPACE_ID in message, run
         assert "pulumi state delete" in message, run
         assert writes(emulator) == [] or run == "destroy", run
-        stack.resources.setdefault("cred", legacy)  # destroy_stack pops before it calls
         assert stack.resources["cred"] == legacy, run  # nothing dropped, nothing recorded
     assert api.get(uuid).status_code == 200  # still in Miget, still in the stack
     orphans = 0 if stack.resources else len(stored(emulator))

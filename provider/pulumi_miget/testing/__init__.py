@@ -10,8 +10,11 @@ The Pulumi CLI is not needed. The model has four parts, each following the engin
 - :mod:`.engine`: the engine's side of the provider protocol (:class:`Engine`: Configure, Check,
   Diff, Create, Read, Update, Delete, with the engine's secret rules);
 - :mod:`.steps`: a slice of the step generator (:func:`plan`, :func:`up`, :func:`refresh`, ...);
-- :mod:`.program`: a real program run under ``pulumi.runtime.set_mocks`` with its dynamic
-  resources forwarded to the server (:func:`run_program`, :class:`Stack`).
+- :mod:`.monitor` and :mod:`.program`: a real program run under ``pulumi.runtime.set_mocks``
+  with its dynamic resources forwarded to the server (:func:`run_program`, :class:`Stack`);
+- :mod:`.stack`: :class:`OfflineStack`, ``preview``/``up``/``refresh``/``destroy`` of a program
+  with results (outputs, steps, summary) and a JSON-able checkpoint: the users' entry point;
+- :mod:`.plugin`: opt-in pytest fixtures ``miget_emulator`` and ``miget_stack``.
 
 The emulator (``pulumi_miget.emulator``) stands in for Miget. This is the model the project's
 own contract, program and scenario tests run on, and the home of the users' offline stack
@@ -20,19 +23,10 @@ versions; the supported range is tested in CI. Its API may change in any release
 """
 
 from .engine import CheckFailed, Engine, ResourceState
-from .program import (
-    DYNAMIC_PREFIX,
-    EngineFactory,
-    EngineMonitor,
-    ProgramResult,
-    Stack,
-    destroy_stack,
-    engine_factory,
-    harness_to_sdk,
-    run_program,
-    sdk_to_harness,
-)
+from .monitor import DYNAMIC_PREFIX, EngineFactory, EngineMonitor, harness_to_sdk, sdk_to_harness
+from .program import ProgramResult, Stack, destroy_stack, engine_factory, run_program
 from .server import ProviderServer, import_root, provider_blob
+from .stack import OfflineStack, RunResult, Step, StepFailed
 from .steps import Plan, destroy, plan, preview_outputs, refresh, up
 from .values import (
     DIFF_NONE,
@@ -70,13 +64,17 @@ __all__ = [
     "Engine",
     "EngineFactory",
     "EngineMonitor",
+    "OfflineStack",
     "Plan",
     "ProgramResult",
     "Props",
     "ProviderServer",
     "ResourceState",
+    "RunResult",
     "Secret",
     "Stack",
+    "Step",
+    "StepFailed",
     "UnknownOutsidePreview",
     "annotate_secrets",
     "apply_step_secrets",

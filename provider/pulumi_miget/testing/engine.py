@@ -65,6 +65,13 @@ class ResourceState:
     replacement_trigger: Any = None
     """The ``replacement_trigger`` option's value at the last step (``resource.State``
     ``ReplacementTrigger``); None when the resource has none."""
+    protect: bool = False
+    """``protect``: the engine refuses to delete or replace the resource."""
+    retain_on_delete: bool = False
+    """``retain_on_delete``: a delete drops it from state without calling the provider."""
+    dependencies: tuple[str, ...] = ()
+    """URNs this resource depends on (``resource.State.Dependencies``): deletes run dependents
+    first."""
 
     @property
     def name(self) -> str:
@@ -312,11 +319,9 @@ class Engine:
     def get_read(
         self, name: str, resource_id: str, inputs: Mapping[str, Any]
     ) -> tuple[str, Props, Props | None]:
-        """A user-driven ``Resource.get`` (``step.go: ReadStep``): no state, only inputs.
-
-        The SDK server falls back to ``inputs`` to find ``__provider`` when ``properties`` is
-        empty (``pulumi/dynamic/__main__.py: Read``)."""
-        return self._read(name, resource_id, self.urn(name), None, inputs)
+        """A user-driven ``Resource.get`` (``step.go: ReadStep``): no state, so the engine sends
+        the inputs as both ``properties`` and ``inputs`` (step.go:1335-1344)."""
+        return self._read(name, resource_id, self.urn(name), inputs, inputs)
 
     def import_read(self, name: str, resource_id: str) -> tuple[str, Props, Props | None]:
         """What ``pulumi import`` / ``import_=`` sends (``step.go: ImportStep``): a Read with

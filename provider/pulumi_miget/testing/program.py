@@ -6,9 +6,14 @@ whose dynamic registrations (type ``pulumi-python:dynamic...``) go through the e
 :class:`Stack`, with the engine's secret rules, and the resulting outputs handed back to the
 program as wire values (so ``Output.is_secret()`` works). Other resources echo their inputs.
 
-After a successful run, resources that were in the stack but were not registered are deleted,
-like ``pulumi up`` deleting resources removed from the program. :func:`destroy_stack` deletes
-everything. Exports are captured from the root stack's ``RegisterResourceOutputs``, as the engine
+After every create and update, the deletes run (step_generator.go:2164, GenerateDeletes and
+ScheduleDeletes): the old resources of create-before-delete replacements, the resources the
+program no longer registers, and any left pending by an earlier run, dependents first. A failed
+step stops the run: nothing new starts; a failed create leaves nothing in state, a failed update
+keeps the old state, and old resources not yet deleted stay pending for the next run.
+:func:`destroy_stack` deletes everything, configured like ``pulumi destroy`` without
+``--run-program``: with the config stored at the last ``up``. Exports are captured from the
+root stack's ``RegisterResourceOutputs``, as the engine
 receives them.
 
 Each run gets a copied ``contextvars`` context, a fresh event loop, fresh SDK settings and a fresh
@@ -19,22 +24,22 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from google.protobuf import json_format
-from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime import stack as pulumi_stack
 from pulumi.runtime.proto import resource_pb2
 
 from .engine import Engine, ResourceState
+from .monitor import DYNAMIC_PREFIX, EngineFactory, EngineMonitor, _EchoMocks
 from .server import ProviderServer
-from .steps import plan, preview_outputs, up
-from .values import Props, Secret, decode, encode, from_struct, plain, to_struct
+from .steps import delete_order, delete_step
+from .values import Props, Secret, plain
 
 __all__ = [
     "DYNAMIC_PREFIX",
@@ -44,16 +49,8 @@ __all__ = [
     "Stack",
     "destroy_stack",
     "engine_factory",
-    "harness_to_sdk",
     "run_program",
-    "sdk_to_harness",
 ]
-
-DYNAMIC_PREFIX = "pulumi-python:dynamic"
-STACK_TYPE = "pulumi:pulumi:Stack"
-
-EngineFactory = Callable[[str], Engine]
-"""type token → a *configured* Engine for that type."""
 
 
 @dataclass
@@ -66,6 +63,13 @@ class Stack:
     resources: dict[str, ResourceState] = field(default_factory=dict)
     outputs: dict[str, tuple[Any, bool]] = field(default_factory=dict)
     """The stack outputs of the last successful (non-preview) run."""
+    pending_deletes: list[ResourceState] = field(default_factory=list)
+    """Old resources of replacements whose delete has not run yet (the checkpoint's
+    ``delete: true`` entries): the next run deletes them first."""
+    provider_config: dict[str, Any] | None = None
+    """The config the default provider was configured with at the last ``up`` (its inputs in
+    the checkpoint): what ``destroy`` and ``refresh`` without ``--run-program`` use
+    (providers/registry.go)."""
 
 
 @dataclass
@@ -77,6 +81,10 @@ class ProgramResult:
     resources only)."""
     registrations: list[resource_pb2.RegisterResourceRequest]
     """Raw RegisterResourceRequests (all resources, the root stack included), in arrival order."""
+    changed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Resource name → the inputs an update or replace changes (what the CLI lists)."""
+    urns: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Resource name → (URN, type) of every dynamic resource the program registered or read."""
 
     def registration(self, name: str) -> resource_pb2.RegisterResourceRequest:
         matches = [r for r in self.registrations if r.name == name]
@@ -87,16 +95,6 @@ class ProgramResult:
     def output(self, name: str) -> Any:
         """An export's value (secretness dropped)."""
         return self.outputs[name][0]
-
-
-def sdk_to_harness(value: Any) -> Any:
-    """SDK wire form (``{sig: secret, value: x}``, the unknown sentinel) → Secret / UNKNOWN."""
-    return decode(value)
-
-
-def harness_to_sdk(value: Any) -> Any:
-    """Secret / UNKNOWN → the SDK wire form (what ``MockMonitor`` hands back to a program)."""
-    return encode(value, keep_secrets=True, keep_unknowns=True)
 
 
 def engine_factory(
@@ -123,153 +121,19 @@ def engine_factory(
     return get
 
 
-class _EchoMocks(pulumi.runtime.Mocks):
-    """Non-dynamic resources: id ``<name>_id``, outputs = inputs. Invokes return {}."""
-
-    def new_resource(
-        self, args: pulumi.runtime.MockResourceArgs
-    ) -> tuple[str | None, dict[str, Any]]:
-        return f"{args.name}_id", dict(args.inputs)
-
-    def call(
-        self, args: pulumi.runtime.MockCallArgs
-    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
-
-
-class EngineMonitor(pulumi_mocks.MockMonitor):
-    """A ``MockMonitor`` that sends dynamic resources through the engine harness.
-
-    RegisterResource is called from the SDK's executor threads, so state updates are locked.
-    Errors raised while handling a registration are remembered and re-raised by
-    :func:`run_program` (the SDK would otherwise wrap them).
-    """
-
-    def __init__(
-        self, engines: EngineFactory, stack: Stack, *, preview: bool, mocks: pulumi.runtime.Mocks
-    ) -> None:
-        super().__init__(mocks)
-        self.engines = engines
-        self.stack = stack
-        self.preview = preview
-        self.ops: dict[str, str] = {}
-        self.registrations: list[resource_pb2.RegisterResourceRequest] = []
-        self.registered: set[str] = set()
-        self.stack_outputs: Props | None = None
-        self.errors: list[BaseException] = []
-        self._lock = threading.Lock()
-
-    # -- registrations -------------------------------------------------------------------------
-
-    def RegisterResource(self, request: Any) -> Any:
-        with self._lock:
-            self.registrations.append(request)
-        if not request.type.startswith(DYNAMIC_PREFIX):
-            return super().RegisterResource(request)  # type: ignore[no-untyped-call]
-        try:
-            return self._register_dynamic(request)
-        except BaseException as exc:
-            with self._lock:
-                self.errors.append(exc)
-            raise
-
-    def _register_dynamic(self, request: Any) -> resource_pb2.RegisterResourceResponse:
-        name: str = request.name
-        urn = self.make_urn(request.parent, request.type, name)
-        engine = self.engines(request.type)
-        news = from_struct(request.object)
-        aso = tuple(request.additionalSecretOutputs)
-        # source_eval.go:2354: the option counts when Defined is set or the value is true; it
-        # then overrides the provider's answer (step_generator.go:2043-2046).
-        dbr: bool | None = None
-        if request.deleteBeforeReplaceDefined or request.deleteBeforeReplace:
-            dbr = bool(request.deleteBeforeReplace)
-        trigger: Any = None
-        if request.HasField("replacement_trigger"):
-            trigger = decode(json_format.MessageToDict(request.replacement_trigger))
-        with self._lock:
-            if name in self.registered:
-                raise RuntimeError(f"resource '{name}' registered twice")
-            self.registered.add(name)
-            old = self.stack.resources.get(name)
-        if self.preview:
-            decided = plan(
-                engine,
-                name,
-                news,
-                old,
-                preview=True,
-                delete_before_replace=dbr,
-                replacement_trigger=trigger,
-            )
-            resource_id, outputs = preview_outputs(decided, old, aso)
-            with self._lock:
-                self.ops[name] = decided.op
-        else:
-            op, state = up(
-                engine,
-                name,
-                news,
-                old,
-                aso,
-                delete_before_replace=dbr,
-                replacement_trigger=trigger,
-            )
-            assert state is not None
-            resource_id, outputs = state.id, state.outputs
-            with self._lock:
-                self.ops[name] = op
-                self.stack.resources[name] = state
-        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(
-            urn, resource_id, plain(outputs)
-        )
-        return resource_pb2.RegisterResourceResponse(
-            urn=urn,
-            id=resource_id,
-            object=to_struct(outputs, keep_secrets=True, keep_unknowns=self.preview),
-        )
-
-    def ReadResource(self, request: Any) -> Any:
-        """``Resource.get`` of a dynamic resource → the provider's Read (``step.go: ReadStep``)."""
-        if not request.type.startswith(DYNAMIC_PREFIX):
-            return super().ReadResource(request)  # type: ignore[no-untyped-call]
-        try:
-            engine = self.engines(request.type)
-            urn = self.make_urn(request.parent, request.type, request.name)
-            new_id, outputs, _ = engine.get_read(
-                request.name, request.id, from_struct(request.properties)
-            )
-            if not new_id:
-                raise RuntimeError(f"resource '{request.id}' does not exist")
-            for key in request.additionalSecretOutputs:
-                if key in outputs and not isinstance(outputs[key], Secret):
-                    outputs[key] = Secret(outputs[key])
-            with self._lock:
-                self.ops[request.name] = "read"
-            self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(
-                urn, new_id, plain(outputs)
-            )
-            return resource_pb2.ReadResourceResponse(
-                urn=urn, properties=to_struct(outputs, keep_secrets=True)
-            )
-        except BaseException as exc:
-            with self._lock:
-                self.errors.append(exc)
-            raise
-
-    def RegisterResourceOutputs(self, request: Any) -> Any:
-        if request.urn.split("::")[2] == STACK_TYPE:
-            self.stack_outputs = from_struct(request.outputs)
-        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
-
-
 class _Placeholder:
     """Stands in as the root resource while ``set_mocks`` runs, so it creates no stack of its
     own; the real root ``Stack`` is created by ``run_in_stack``, as in ``pulumi up``."""
 
 
 def _run_in_context(
-    fn: Callable[[], Any], monitor: EngineMonitor, *, project: str, stack_name: str, preview: bool
+    fn: Callable[[], Any],
+    monitor: EngineMonitor,
+    *,
+    config: Mapping[str, Any],
+    project: str,
+    stack_name: str,
+    preview: bool,
 ) -> None:
     loop = asyncio.new_event_loop()
     failed = False
@@ -293,6 +157,12 @@ def _run_in_context(
         pulumi_settings.SETTINGS.outputs = set()
         pulumi_settings.SETTINGS.lock = threading.Lock()
         pulumi_settings.ROOT.set(None)
+        # The program reads the stack config (pulumi.Config) as the language host hands it over.
+        secret_keys = [key for key, value in config.items() if isinstance(value, Secret)]
+        config_values = {
+            k: v if isinstance(v, str) else json.dumps(v) for k, v in plain(config).items()
+        }
+        pulumi.runtime.set_all_config(config_values, secret_keys)
         loop.run_until_complete(pulumi_stack.run_in_stack(fn))
     except BaseException:
         failed = True
@@ -344,38 +214,55 @@ def run_program(
     error is.
     """
     engines = _engines(server, stack, project, stack_name)
-    monitor = EngineMonitor(engines, stack, preview=preview, mocks=_EchoMocks())
+    monitor = EngineMonitor(engines, stack.resources, preview=preview, mocks=_EchoMocks())
     context = contextvars.copy_context()
     try:
         context.run(
             _run_in_context,
             fn,
             monitor,
+            config=stack.config,
             project=project,
             stack_name=stack_name,
             preview=preview,
         )
+        if monitor.errors:
+            raise monitor.errors[0]
     except BaseException as exc:
+        # Old resources already replaced stay in the checkpoint, pending deletion.
+        stack.pending_deletes.extend(monitor.deferred_deletes)
         if monitor.errors and monitor.errors[0] is not exc:
             raise monitor.errors[0] from exc
         raise
-    if monitor.errors:
-        raise monitor.errors[0]
 
     ops = dict(monitor.ops)
-    # Resources in the checkpoint that the program no longer registers are deleted, in reverse
-    # order of creation (pkg/resource/deploy/step_generator.go: GenerateDeletes).
-    for name in reversed(list(stack.resources)):
-        if name in monitor.registered:
-            continue
-        ops[name] = "delete"
-        if not preview:
-            state = stack.resources.pop(name)
-            engines(state.type).delete(state)
+    removed = [s for name, s in stack.resources.items() if name not in monitor.registered]
+    for state in removed:
+        ops[state.name] = "delete"
+    if not preview:
+        old_pending, stack.pending_deletes = stack.pending_deletes, []
+        replaced = {id(s) for s in (*old_pending, *monitor.deferred_deletes)}
+        todo = delete_order([*old_pending, *monitor.deferred_deletes, *removed])
+        for index, state in enumerate(todo):
+            try:
+                delete_step(engines(state.type), state)
+            except BaseException:
+                # step.go: a failed delete keeps the resource; no further step starts.
+                stack.pending_deletes.extend(s for s in todo[index:] if id(s) in replaced)
+                raise
+            if id(state) not in replaced:
+                stack.resources.pop(state.name, None)
+        stack.provider_config = dict(stack.config)
     outputs = _export_values(monitor.stack_outputs)
     if not preview:
         stack.outputs = outputs
-    return ProgramResult(outputs=outputs, ops=ops, registrations=list(monitor.registrations))
+    return ProgramResult(
+        outputs=outputs,
+        ops=ops,
+        registrations=list(monitor.registrations),
+        changed=dict(monitor.changed),
+        urns=dict(monitor.urns),
+    )
 
 
 def destroy_stack(
@@ -384,13 +271,23 @@ def destroy_stack(
     *,
     project: str = "proj",
     stack_name: str = "dev",
+    run_program: bool = False,
 ) -> dict[str, str]:
-    """``pulumi destroy``: delete every resource, newest first. Returns {name: "delete"}."""
-    engines = _engines(server, stack, project, stack_name)
+    """``pulumi destroy``: delete every resource, dependents first. Returns {name: "delete"}.
+
+    Without ``run_program`` the provider is configured from the config stored at the last
+    ``up`` (providers/registry.go: ``Registry.Same`` reuses the provider's recorded inputs);
+    with it (``--run-program``, CLI >= 3.160) from the current config."""
+    config = stack.config if run_program or stack.provider_config is None else stack.provider_config
+    engines = _engines(server, Stack(config=config), project, stack_name)
     ops: dict[str, str] = {}
-    for name in reversed(list(stack.resources)):
-        state = stack.resources.pop(name)
-        engines(state.type).delete(state)
-        ops[name] = "delete"
+    todo = delete_order([*stack.pending_deletes, *stack.resources.values()])
+    for state in todo:
+        delete_step(engines(state.type), state)
+        if state in stack.pending_deletes:
+            stack.pending_deletes.remove(state)
+        else:
+            stack.resources.pop(state.name, None)
+            ops[state.name] = "delete"
     stack.outputs = {}
     return ops

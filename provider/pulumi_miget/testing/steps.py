@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +113,9 @@ def up(
     *,
     delete_before_replace: bool | None = None,
     replacement_trigger: Any = None,
+    options: Mapping[str, Any] | None = None,
+    deferred_deletes: list[ResourceState] | None = None,
+    decided: Plan | None = None,
 ) -> tuple[str, ResourceState | None]:
     """One resource's slice of ``pulumi up`` (or ``preview``): returns (op, new state).
 
@@ -128,38 +131,51 @@ def up(
     inputs as outputs (see :func:`preview_outputs`).
     """
     aso = tuple(additional_secret_outputs)
-    decided = plan(
-        engine,
-        name,
-        news,
-        old_state,
-        preview=preview,
-        delete_before_replace=delete_before_replace,
-        replacement_trigger=replacement_trigger,
-    )
+    if decided is None:
+        decided = plan(
+            engine,
+            name,
+            news,
+            old_state,
+            preview=preview,
+            delete_before_replace=delete_before_replace,
+            replacement_trigger=replacement_trigger,
+        )
     if preview:
         if engine.supports_preview:
             raise NotImplementedError("the harness only models supportsPreview=False providers")
         return decided.op, None
 
-    def keep_trigger(state: ResourceState) -> ResourceState:
-        return dataclasses.replace(state, replacement_trigger=replacement_trigger)
+    def with_goal(state: ResourceState) -> ResourceState:
+        return dataclasses.replace(
+            state, replacement_trigger=replacement_trigger, **(options or {})
+        )
 
     if decided.op == "create":
-        return "create", keep_trigger(engine.create(name, decided.inputs, aso))
+        return "create", with_goal(engine.create(name, decided.inputs, aso))
     assert old_state is not None
     if decided.op == "same":
         outputs = apply_step_secrets(old_state.outputs, decided.inputs, aso)
         same = ResourceState(old_state.urn, old_state.id, decided.inputs, outputs, aso)
-        return "same", keep_trigger(same)
+        return "same", with_goal(same)
     if decided.op == "update":
-        return "update", keep_trigger(engine.update(name, old_state, decided.inputs, aso))
+        return "update", with_goal(engine.update(name, old_state, decided.inputs, aso))
+    # step_generator.go:1957: a resource protected before and after cannot be replaced.
+    if old_state.protect and (options or {}).get("protect", old_state.protect):
+        raise ProtectedError(
+            f"unable to replace resource {old_state.urn!r} as it is currently marked for "
+            "protection. To unprotect the resource, remove the `protect` flag from the resource "
+            "in your Pulumi program and run `pulumi up`"
+        )
     if decided.delete_before_replace:
-        engine.delete(old_state)
-        return "replace", keep_trigger(engine.create(name, decided.inputs, aso))
+        delete_step(engine, old_state, replacing=True)
+        return "replace", with_goal(engine.create(name, decided.inputs, aso))
     new_state = engine.create(name, decided.inputs, aso)
-    engine.delete(old_state)
-    return "replace", keep_trigger(new_state)
+    if deferred_deletes is None:
+        delete_step(engine, old_state, replacing=True)
+    else:  # step_generator.go:2164: the old resource is deleted after every create and update
+        deferred_deletes.append(old_state)
+    return "replace", with_goal(new_state)
 
 
 def _trigger_replaces(new: Any, old: Any) -> bool:
@@ -201,9 +217,58 @@ def refresh(engine: Engine, state: ResourceState) -> ResourceState | None:
         return None
     inputs = new_inputs if new_inputs is not None else state.inputs
     outputs = apply_step_secrets(outputs, inputs, state.additional_secret_outputs)
-    return ResourceState(state.urn, new_id, inputs, outputs, state.additional_secret_outputs)
+    return dataclasses.replace(state, id=new_id, inputs=inputs, outputs=outputs)
+
+
+def refresh_step(engine: Engine, state: ResourceState) -> tuple[str, ResourceState | None]:
+    """:func:`refresh` and what the CLI shows for it: ``delete`` (gone), else the engine's
+    inverted Diff decides (step.go:1690-1712: olds = the refreshed outputs, old inputs = the
+    refreshed inputs, news = the old inputs): ``update`` when it reports a change (drift),
+    ``same`` otherwise."""
+    fresh = refresh(engine, state)
+    if fresh is None:
+        return "delete", None
+    diff = engine.diff(state.name, fresh, state.inputs)
+    return ("update" if diff.changes == DIFF_SOME else "same"), fresh
 
 
 def destroy(engine: Engine, state: ResourceState) -> None:
     """``pulumi destroy`` for one resource (``step.go: DeleteStep``): Delete with the outputs."""
-    engine.delete(state)
+    delete_step(engine, state)
+
+
+class ProtectedError(Exception):
+    """The engine refused to delete or replace a protected resource."""
+
+
+def delete_step(engine: Engine, state: ResourceState, *, replacing: bool = False) -> None:
+    """``step.go: DeleteStep.Apply``: a protected resource is refused (unless it is being
+    replaced: step_generator.go checked that already, step.go:647); ``retain_on_delete`` drops
+    it from state without calling the provider (step.go:661); otherwise Delete."""
+    if state.protect and not replacing:
+        raise ProtectedError(
+            f"unable to delete resource {state.urn!r} as it is currently marked for protection. "
+            "To unprotect the resource, either remove the `protect` flag from the resource in "
+            "your Pulumi program and run `pulumi up` or use the command: "
+            f"`pulumi state unprotect {state.urn!r}`"
+        )
+    if not state.retain_on_delete:
+        engine.delete(state)
+
+
+def delete_order(states: Sequence[ResourceState]) -> list[ResourceState]:
+    """The order deletes run in: dependents before what they depend on (GenerateDeletes and
+    ScheduleDeletes in step_generator.go walk the dependency graph in reverse), ties in reverse
+    checkpoint order."""
+    remaining = list(states)
+    ordered: list[ResourceState] = []
+    while remaining:
+        free = [
+            s
+            for s in remaining
+            if not any(s.urn in o.dependencies for o in remaining if o is not s)
+        ]
+        nxt = free[-1] if free else remaining[-1]  # a cycle cannot occur in a checkpoint
+        ordered.append(nxt)
+        remaining.remove(nxt)
+    return ordered
