@@ -5,13 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 # The oldest pulumi SDK the provider supports: the floor in pyproject.toml (pulumi>=...).
-# `make test` also runs tests/contract and tests/programs on exactly this version, in its own
-# venv. Raise both together.
+# `make test` also runs the layers that use the SDK's internals (the engine model in
+# pulumi_miget.testing: its own suite, contract, programs, scenarios) on exactly this version, in
+# its own venv. Raise both together.
 PULUMI_FLOOR := 3.268.0
 FLOOR_VENV   := .venv-floor
 FLOOR_BIN    := $(FLOOR_VENV)/bin
 FLOOR_STAMP  := $(FLOOR_VENV)/.installed-pulumi-$(PULUMI_FLOOR)
-FLOOR_TESTS  := tests/contract tests/programs
+FLOOR_TESTS  := tests/testing tests/contract tests/programs tests/scenarios
 
 # Extra arguments for `make bench`, e.g. make bench ARGS="--quick --strict P1 P3".
 ARGS ?=

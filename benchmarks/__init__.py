@@ -36,6 +36,10 @@ P5 parallelism (target ≤ 0.30×)
 P6 emulator throughput (no target)
     Requests/s the emulator serves to 4 client threads (own keep-alive sessions, GET list /
     GET show), in-process (as the tests use it) and as the ``miget-emulator`` process.
+P11 offline kit overhead (no target)
+    ``OfflineStack.up()`` (``pulumi_miget.testing``) of a program with 20 credentials on a stack
+    already up (every step ``same``) ÷ the same program under bare ``pulumi.runtime.set_mocks``
+    with trivial mocks; also with one provider server shared by every command.
 
 Modules: ``_support`` (result record, ratio statistics, emulator and provider-server setup),
 ``baseline_provider`` (P1's comparison provider), one ``pN_*`` module per benchmark, each with

@@ -18,6 +18,7 @@ from benchmarks import (
     p4_imports,
     p5_parallel,
     p6_emulator,
+    p11_offline_kit,
 )
 from benchmarks._support import Result
 
@@ -28,6 +29,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Result]]] = {
     p4_imports.ID: p4_imports.run,
     p5_parallel.ID: p5_parallel.run,
     p6_emulator.ID: p6_emulator.run,
+    p11_offline_kit.ID: p11_offline_kit.run,
 }
 
 

@@ -130,6 +130,8 @@ def test_a_new_file_has_the_tables_columns_and_version_of_the_file_format(tmp_pa
         ("index", "apps_by_age"),
         ("table", "credentials"),
         ("index", "credentials_by_age"),
+        ("table", "deployments"),  # added with the deployment endpoints
+        ("index", "deployments_by_app"),
     ]
     assert version == SCHEMA_VERSION == 1
 

@@ -2,12 +2,19 @@
 
 Program snippets run as Pulumi programs against the real provider server and the emulator;
 the emulator snippet runs as plain Python; the policy-pack snippet runs with ``PolicyPack``
-replaced by a recorder (the real constructor serves gRPC forever).
+replaced by a recorder (the real constructor serves gRPC forever). The offline-testing snippets
+(a ``conftest.py`` and a ``test_stack.py``) run as a pytest folder in a separate process, with
+``examples/testing/stack.py`` beside them, as a user would run them.
 """
 
 from __future__ import annotations
 
+import ast
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +27,15 @@ from pulumi_miget.testing import ProviderServer, Secret, Stack, plain, run_progr
 from tests.samples import API_KEY, DEFAULT_WORKSPACE_ID
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+OFFLINE_EXAMPLE = README.parent / "examples" / "testing"
 SNIPPETS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
 
-PROGRAMS = [s for s in SNIPPETS if "from pulumi_miget import" in s and "pulumi.export" in s]
-EMULATOR = [s for s in SNIPPETS if "from pulumi_miget.emulator import" in s]
-POLICY_PACKS = [s for s in SNIPPETS if "PolicyPack(" in s]
+# "Testing your stack offline": pytest files, never run as programs or plain Python.
+OFFLINE_TESTS = [s for s in SNIPPETS if "pulumi_miget.testing" in s]
+OTHERS = [s for s in SNIPPETS if s not in OFFLINE_TESTS]
+PROGRAMS = [s for s in OTHERS if "from pulumi_miget import" in s and "pulumi.export" in s]
+EMULATOR = [s for s in OTHERS if "from pulumi_miget.emulator import" in s]
+POLICY_PACKS = [s for s in OTHERS if "PolicyPack(" in s]
 
 # What the snippets read with pulumi.Config() (project "proj"), as a user would set it.
 PROGRAM_CONFIG = {
@@ -37,7 +48,9 @@ PROGRAM_CONFIG = {
 
 def test_the_readme_has_the_snippets_these_tests_expect() -> None:
     assert len(PROGRAMS) >= 2 and len(EMULATOR) == 1 and len(POLICY_PACKS) == 1
-    assert len(PROGRAMS) + len(EMULATOR) + len(POLICY_PACKS) == len(SNIPPETS)
+    assert len(PROGRAMS) + len(EMULATOR) + len(POLICY_PACKS) == len(OTHERS)
+    assert len(OFFLINE_TESTS) == 2
+    assert len(OTHERS) + len(OFFLINE_TESTS) == len(SNIPPETS)
 
 
 @pytest.mark.parametrize("snippet", PROGRAMS, ids=lambda s: s.split("(")[1].split(",")[0])
@@ -88,3 +101,42 @@ def test_policy_pack_snippet_builds_a_pack(monkeypatch: pytest.MonkeyPatch) -> N
     assert len(names) == len(set(names)) >= 5
     assert "miget-credential-naming" not in names
     assert built["initial_config"]["miget-credential-allowed-registries"]["enforcementLevel"]
+
+
+def offline_snippets() -> tuple[str, str]:
+    """(conftest.py, test_stack.py) as the README shows them."""
+    [conftest] = [s for s in OFFLINE_TESTS if "pytest_plugins" in s]
+    [tests] = [s for s in OFFLINE_TESTS if "def test_" in s]
+    return conftest, tests
+
+
+def test_offline_snippets_are_the_example_files() -> None:
+    """The README's conftest.py is the example's line, and every statement of its
+    test_stack.py (imports, constants, fixtures, tests) is in the example's, word for word."""
+    conftest, tests = offline_snippets()
+    enable = 'pytest_plugins = ["pulumi_miget.testing.plugin"]'
+    assert conftest.strip().endswith(enable)
+    assert enable in (OFFLINE_EXAMPLE / "conftest.py").read_text()
+    example = (OFFLINE_EXAMPLE / "test_stack.py").read_text()
+    for node in ast.parse(tests).body:
+        segment = ast.get_source_segment(tests, node)
+        assert segment and segment in example, segment
+
+
+def test_offline_snippets_pass_as_a_pytest_folder(tmp_path: Path) -> None:
+    conftest, tests = offline_snippets()
+    (tmp_path / "conftest.py").write_text(conftest)
+    (tmp_path / "test_stack.py").write_text(tests)
+    shutil.copy(OFFLINE_EXAMPLE / "stack.py", tmp_path / "stack.py")  # `from stack import program`
+    drop = {"PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_CURRENT_TEST"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "."],
+        cwd=tmp_path,
+        env={key: value for key, value in os.environ.items() if key not in drop},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"{tests.count(chr(10) + 'def test_')} passed in " in output, output

@@ -1,5 +1,8 @@
-"""A local emulator of Miget's container-registry-credential API and of the app endpoints the
-``App`` resource uses, for tests and offline stacks.
+"""A local emulator of Miget's container-registry-credential API, of the app endpoints the
+``App`` resource uses and of the deployment endpoints (deploy, deployments, logs, cancel,
+rollback; ``routes/deployments.py``), for tests and offline stacks. Deployments progress on the
+emulator's clock; ``EmulatorServer.set_deployments`` (or ``PUT /_emulator/deployments``) sets how
+long they take and how they end.
 
 Run it with ``miget-emulator`` (or ``python -m pulumi_miget.emulator``), or in-process::
 
@@ -21,6 +24,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pulumi_miget.emulator.deploy_settings import DeploySpecError
     from pulumi_miget.emulator.faults import Fault, FaultSpecError
     from pulumi_miget.emulator.http import emulator_of
     from pulumi_miget.emulator.server import EmulatorServer
@@ -33,6 +37,7 @@ __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_WORKSPACE_ID",
     "FLASK_MISSING",
+    "DeploySpecError",
     "Emulator",
     "EmulatorServer",
     "Fault",
@@ -55,6 +60,7 @@ _LAZY = {
     "emulator_of": "http",
     "Fault": "faults",
     "FaultSpecError": "faults",
+    "DeploySpecError": "deploy_settings",
     "EmulatorServer": "server",
     "DEFAULT_API_KEY": "tenancy",
     "DEFAULT_WORKSPACE_ID": "tenancy",

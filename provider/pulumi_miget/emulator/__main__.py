@@ -6,7 +6,9 @@ separated), else ``DEFAULT_API_KEY``. Ctrl-C and SIGTERM stop it cleanly (exit s
 Start-up failures are one line on stderr, never a traceback [INF]: exit status 1 when Flask (the
 ``emulator`` extra) is missing, the port is taken or the database cannot be used, 2 for a bad
 flag value. ``--db PATH`` creates the file's missing parent folders (``--db .demo/emulator.db``
-on a fresh checkout) [INF].
+on a fresh checkout) [INF]. ``--deploy-seconds S`` sets how long a deployment takes (0.2 s by
+default; ``PUT /_emulator/deployments`` changes it at run time, ``POST /_emulator/reset`` brings
+back S).
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from pulumi_miget.emulator import FLASK_MISSING, is_flask_missing
+from pulumi_miget.emulator.deploy_settings import (
+    DEFAULT_DEPLOY_SECONDS,
+    MAX_DEPLOY_SECONDS,
+    DeploySpecError,
+    check_deploy_seconds,
+)
 from pulumi_miget.emulator.tenancy import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID
 
 if TYPE_CHECKING:
@@ -60,6 +68,14 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="UUID",
         help=f"extra workspace, repeatable (the default one is {DEFAULT_WORKSPACE_ID})",
+    )
+    parser.add_argument(
+        "--deploy-seconds",
+        type=float,
+        default=DEFAULT_DEPLOY_SECONDS,
+        metavar="S",
+        help=f"how long a deployment takes, 0 to {MAX_DEPLOY_SECONDS} "
+        "(default %(default)s; PUT /_emulator/deployments changes it)",
     )
     return parser
 
@@ -113,6 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     api_keys = resolve_api_keys(args.api_key, os.environ)
     try:
+        check_deploy_seconds(args.deploy_seconds, "--deploy-seconds")
+    except DeploySpecError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 2
+    try:
         # Flask is imported here, not at the top, so a missing extra is a hint, not a traceback.
         from pulumi_miget.emulator.server import EmulatorServer
     except ImportError as error:
@@ -134,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             workspaces=args.workspace,
             db=args.db,
             access_log=True,
+            deploy_seconds=args.deploy_seconds,
         )
     except OSError as error:
         reason = os.strerror(error.errno) if error.errno else str(error)

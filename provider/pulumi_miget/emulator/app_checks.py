@@ -1,18 +1,24 @@
 """The App endpoints' field checks (``routes/apps.py`` runs them, in the order its docstring
 gives): the 400 parameter errors, Grape-style and comma-joined, and the 422 model errors of the
-shared rules table (``pulumi_miget.rules.app``) as Rails full messages. Behaviour the docs do not
+shared rules table (``pulumi_miget.rules.app``) as Rails full messages; and the app look-up that
+every ``/apps/{uuid}/...`` route shares (``routes/deployments.py`` too). Behaviour the docs do not
 state is marked **[INF]**.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from pulumi_miget.emulator.http import ErrorAnswer, json_object
+from pulumi_miget.emulator.records import AppRecord
+from pulumi_miget.emulator.store import Store
 from pulumi_miget.rules.app import SIZES, check_app
+from pulumi_miget.rules.common import is_uuid
 
 __all__ = [
+    "APP_NOT_FOUND",
     "APP_UPDATE_FIELDS",
     "ATTRIBUTE_PARAMS",
     "CONFIG_FIELDS",
@@ -21,6 +27,8 @@ __all__ = [
     "DEPLOYMENT_METHODS",
     "REQUIRED",
     "SIZE_RANGES",
+    "app_uuid",
+    "find_app",
     "model_errors",
     "raise_params",
     "size_problems",
@@ -29,6 +37,7 @@ __all__ = [
     "variables",
 ]
 
+APP_NOT_FOUND = "App not found"
 CONTAINER_REGISTRY = "container_registry"
 DEPLOYMENT_METHODS = (
     "git_push",
@@ -167,3 +176,18 @@ def variable_body(*, with_value: bool) -> tuple[str, str | None]:
         raise ErrorAnswer(400, ", ".join(problems))
     assert isinstance(key, str)
     return key, value if with_value else None
+
+
+def app_uuid(raw: str) -> str:
+    """The path's app uuid, normalised; 400 ``uuid is invalid`` [INF] for one that is not."""
+    if not is_uuid(raw):
+        raise ErrorAnswer(400, "uuid is invalid")
+    return str(uuid.UUID(raw))
+
+
+def find_app(store: Store, workspace_id: str, app_id: str) -> AppRecord:
+    """The workspace's app; 404 ``App not found`` (unknown, or in another workspace)."""
+    record = store.apps.get(workspace_id, app_id)
+    if record is None:
+        raise ErrorAnswer(404, APP_NOT_FOUND)
+    return record

@@ -68,14 +68,18 @@ def current_emulator() -> Emulator:
 # --- request bodies -------------------------------------------------------------------------
 
 
-def json_object(*, require_json_type: bool, check_values: bool = True) -> dict[str, Any]:
+def json_object(
+    *, require_json_type: bool, check_values: bool = True, body_optional: bool = False
+) -> dict[str, Any]:
     """The request body as a JSON object; ErrorAnswer 415/400, RequestEntityTooLarge 413.
 
     ``check_values`` (the Miget API): 400 ``<field> is invalid`` for each value JSON cannot carry
     faithfully (see the module docstring). The control API turns it off and checks its own
     fields with its own messages (Python's lenient parse: ``NaN`` is a float there).
+    ``body_optional``: an empty body needs no ``Content-Type`` (a bare ``POST .../deploy``) [INF];
+    a non-empty one still does when ``require_json_type``.
     """
-    if require_json_type and not request.is_json:
+    if require_json_type and not body_optional and not request.is_json:
         raise ErrorAnswer(415, "Content-Type must be application/json")
     # werkzeug raises 413 for a Content-Length past MAX_CONTENT_LENGTH (the limit + 1); a chunked
     # body is cut at MAX_CONTENT_LENGTH instead, so a body longer than the limit is refused here.
@@ -84,6 +88,8 @@ def json_object(*, require_json_type: bool, check_values: bool = True) -> dict[s
         raise RequestEntityTooLarge()
     if not data.strip():
         return {}
+    if require_json_type and not request.is_json:
+        raise ErrorAnswer(415, "Content-Type must be application/json")
     try:
         body = _parse(data) if check_values else json.loads(data)
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting

@@ -4,6 +4,9 @@ API entities they answer as.
 The registry token is never stored: only its SHA-256 (to tell a rotation from a resend) and the
 simulated registry's verdict on it (so a later update that changes the username re-validates
 without the plaintext). App variable values are stored the same way: only their SHA-256.
+
+A deployment's entity depends on the clock (its state is computed on each read), so
+``DeploymentRecord`` has no ``to_api``: ``deployments.py`` renders it.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from typing import Any
 __all__ = [
     "MIB",
     "REGION",
+    "REVISION_FIELDS",
     "AppRecord",
     "CredentialRecord",
+    "DeploymentRecord",
     "format_timestamp",
     "new_credential",
     "resource_name",
@@ -30,6 +35,10 @@ REGION = {"id": 1, "name": "EU East 1", "code": "eu-east-1"}
 """The one region the emulator simulates [INF]: every resource is in it."""
 
 MIB = 1024 * 1024
+
+REVISION_FIELDS = ("image_url", "tag", "credential_id", "command", "args")
+"""The ``container_registry`` deployment config fields: what an app's config holds and what a
+deployment records of it (its revision)."""
 
 
 def sha256_hex(secret: str) -> str:
@@ -147,10 +156,7 @@ class AppRecord:
             "resource_id": self.resource_id,
             "builder": self.builder,
             "deployment_method": self.deployment_method,
-            "deployment_config": {
-                key: self.deployment_config.get(key)
-                for key in ("image_url", "tag", "credential_id", "command", "args")
-            },
+            "deployment_config": {key: self.deployment_config.get(key) for key in REVISION_FIELDS},
             # Miget reports limits under quota, RAM in bytes [DOC]; no top-level ram/cpu.
             "quota": {"ram_size": int(self.ram_size * MIB), "cpu_size": self.cpu_size},
             "state": self.state,
@@ -165,3 +171,34 @@ class AppRecord:
             "created_at": format_timestamp(self.created_ms),
             "updated_at": format_timestamp(self.updated_ms),
         }
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    """One stored deployment of an app (``app_uuid``): what it ships and how it behaves.
+
+    ``revision`` is the app's deployment config when the deployment started
+    (``REVISION_FIELDS``; ``tag`` is the deploy's ``custom_tag`` when one was sent), so a later
+    config change does not change what it ran. The behaviour comes from the control settings of
+    that moment (``deploy_settings.py``): it stays ``pending`` for ``pending_ms``, ends
+    ``duration_ms`` after ``created_ms`` as ``outcome`` (``completed`` or ``failed``), and
+    ``log`` and ``message`` are the settings' text for its logs. ``cancelled_ms`` is when a
+    cancel was accepted (None: never); it then stays ``cancelling`` for ``cancel_ms``. The state
+    is never stored: ``deployments.state_of`` derives it.
+    """
+
+    uuid: str
+    workspace_id: str
+    app_uuid: str
+    deployment_method: str
+    revision: Mapping[str, Any]
+    rollback_of: str | None
+    outcome: str
+    pending_ms: int
+    duration_ms: int
+    cancel_ms: int
+    log: str
+    message: str
+    cancelled_ms: int | None
+    created_ms: int
+    updated_ms: int

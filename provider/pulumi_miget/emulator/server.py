@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from pulumi_miget.emulator.deploy_settings import DEFAULT_DEPLOY_SECONDS
 from pulumi_miget.emulator.faults import parse_fault
 from pulumi_miget.emulator.http import emulator_of
 from pulumi_miget.emulator.wsgi import create_app
@@ -71,6 +72,7 @@ class EmulatorServer:
 
     ``with EmulatorServer() as server:`` serves on a free port; ``server.api_url`` is the base
     URL for clients. The control methods act on the live state directly (no HTTP needed).
+    ``deploy_seconds``: how long deployments take until ``set_deployments`` says otherwise.
     """
 
     def __init__(
@@ -82,8 +84,11 @@ class EmulatorServer:
         workspaces: Sequence[str] = (),
         db: str = ":memory:",
         access_log: bool = False,
+        deploy_seconds: float = DEFAULT_DEPLOY_SECONDS,
     ) -> None:
-        self.app = create_app(api_keys=api_keys, workspaces=workspaces, db=db)
+        self.app = create_app(
+            api_keys=api_keys, workspaces=workspaces, db=db, deploy_seconds=deploy_seconds
+        )
         self.emulator = emulator_of(self.app)
         try:
             self._server = _bind(host, port, self.app, access_log=access_log)
@@ -169,6 +174,37 @@ class EmulatorServer:
 
     def set_latency(self, seconds: float) -> None:
         self.emulator.set_latency(seconds)
+
+    def set_deployments(
+        self,
+        *,
+        duration_s: float | None = None,
+        outcome: str | None = None,
+        message: str | None = None,
+        log: str | None = None,
+        app: str | None = None,
+        auto_deploy: bool | None = None,
+        cancel_s: float | None = None,
+    ) -> dict[str, Any]:
+        """``PUT /_emulator/deployments`` without HTTP: the arguments given change how the next
+        deployments (of ``app`` only, when given) behave; the others stay. DeploySpecError (a
+        ValueError) for a bad value. Returns what the control API answers."""
+        given = {
+            "duration_s": duration_s,
+            "outcome": outcome,
+            "message": message,
+            "log": log,
+            "app": app,
+            "auto_deploy": auto_deploy,
+            "cancel_s": cancel_s,
+        }
+        spec = {key: value for key, value in given.items() if value is not None}
+        app_id, settings = self.emulator.deploys.update(spec)
+        return {"app": app_id, **settings.to_json()}
+
+    def deployment_settings(self) -> dict[str, Any]:
+        """``GET /_emulator/deployments``: ``{"default": {...}, "apps": {uuid: {...}}}``."""
+        return self.emulator.deploys.to_json()
 
 
 def _bind(host: str, port: int, app: Flask, *, access_log: bool) -> BaseWSGIServer:

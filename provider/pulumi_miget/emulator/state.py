@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pulumi_miget.emulator.deploy_settings import DEFAULT_DEPLOY_SECONDS, DeployPlan
 from pulumi_miget.emulator.faults import MAX_DELAY_SECONDS, FaultPlan, RequestLog, is_seconds
 from pulumi_miget.emulator.store import Store
 from pulumi_miget.emulator.tenancy import Tenancy, normalise_workspace_id
@@ -11,17 +12,25 @@ __all__ = ["Emulator"]
 
 
 class Emulator:
-    """Everything one emulator instance knows: credentials, tenancy, faults, log, latency."""
+    """Everything one emulator instance knows: credentials, apps and deployments (the store),
+    tenancy, faults, log, latency, and how the next deployments behave (``deploys``).
 
-    def __init__(self, store: Store, tenancy: Tenancy) -> None:
+    ``deploy_seconds``: how long deployments take by default (``--deploy-seconds``); ValueError
+    unless it is 0..86400 seconds."""
+
+    def __init__(
+        self, store: Store, tenancy: Tenancy, *, deploy_seconds: float = DEFAULT_DEPLOY_SECONDS
+    ) -> None:
         self.store = store
         self.tenancy = tenancy
+        self.deploys = DeployPlan(deploy_seconds)
         self.faults = FaultPlan()
         self.log = RequestLog()
         self.latency = 0.0  # seconds; a float assignment is atomic, so no lock
 
     def reset(self) -> None:
-        self.store.clear()  # credentials and apps
+        self.store.clear()  # credentials, apps and deployments
+        self.deploys.reset()  # back to the start-up settings
         self.faults.clear()
         self.log.clear()
         self.tenancy.clear_suspensions()

@@ -1,11 +1,13 @@
-"""Credentials and apps in SQLite (``:memory:`` by default, a file with ``--db``), so a local stack
-survives an emulator restart. API keys, workspaces and suspensions are not stored here: they are
-configuration, kept in memory (``tenancy.py``).
+"""Credentials, apps and deployments in SQLite (``:memory:`` by default, a file with ``--db``), so
+a local stack survives an emulator restart. API keys, workspaces and suspensions are not stored
+here: they are configuration, kept in memory (``tenancy.py``).
 
 Each table is a ``Table`` of one record dataclass (``records.py``): a column per field, in field
 order, converted the same way for every table (``bool`` as 0/1, ``float`` as REAL read back as
 an int when whole, a ``Mapping`` as JSON text with sorted keys). The schema below is written out
 by hand and is the file format: files written by earlier versions of the emulator stay readable.
+New tables are only ever added (``CREATE TABLE IF NOT EXISTS`` adds them to an older file when it
+is opened), and the columns of an existing table never change, so ``SCHEMA_VERSION`` stays 1.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_origin, get_type_hints
 
-from pulumi_miget.emulator.records import AppRecord, CredentialRecord
+from pulumi_miget.emulator.records import AppRecord, CredentialRecord, DeploymentRecord
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -66,6 +68,25 @@ CREATE TABLE IF NOT EXISTS apps (
     UNIQUE (workspace_id, service_name)
 );
 CREATE INDEX IF NOT EXISTS apps_by_age ON apps (workspace_id, created_ms);
+-- Added with the deployment endpoints, the same way. The logs are the row's own text.
+CREATE TABLE IF NOT EXISTS deployments (
+    uuid              TEXT PRIMARY KEY,
+    workspace_id      TEXT NOT NULL,
+    app_uuid          TEXT NOT NULL,
+    deployment_method TEXT NOT NULL,
+    revision          TEXT NOT NULL,  -- JSON object: the app's deployment config it ships
+    rollback_of       TEXT,
+    outcome           TEXT NOT NULL,  -- completed | failed, unless cancelled
+    pending_ms        INTEGER NOT NULL,
+    duration_ms       INTEGER NOT NULL,
+    cancel_ms         INTEGER NOT NULL,
+    log               TEXT NOT NULL,
+    message           TEXT NOT NULL,
+    cancelled_ms      INTEGER,
+    created_ms        INTEGER NOT NULL,
+    updated_ms        INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deployments_by_app ON deployments (workspace_id, app_uuid, created_ms);
 """
 
 RecordT = TypeVar("RecordT", bound="DataclassInstance")
@@ -99,7 +120,7 @@ class _Column:
     from_sql: Callable[[Any], Any]
 
 
-_PLAIN_TYPES: tuple[Any, ...] = (str, int, str | None)
+_PLAIN_TYPES: tuple[Any, ...] = (str, int, str | None, int | None)
 
 
 def _column(name: str, hint: Any) -> _Column:
@@ -129,7 +150,7 @@ class Table(Generic[RecordT]):
 
     Rows belong to a workspace (``workspace_id``), are keyed by ``uuid``, listed in creation
     order (``created_ms``, then insertion order) and unique within the workspace by the
-    ``unique`` column (the schema's ``UNIQUE`` constraint).
+    ``unique`` column (the schema's ``UNIQUE`` constraint; ``uuid`` for a table without one).
     """
 
     def __init__(
@@ -160,6 +181,28 @@ class Table(Generic[RecordT]):
                 (workspace_id,),
             ).fetchall()
         return [self._record(row) for row in rows]
+
+    def where(self, workspace_id: str, column: str, value: str) -> list[RecordT]:
+        """The workspace's rows whose ``column`` (one of the record's fields) is ``value``, oldest
+        first."""
+        self._check_column(column)
+        with self._lock:
+            rows = self._conn.execute(
+                f"{self._select} WHERE workspace_id = ? AND {column} = ? "
+                "ORDER BY created_ms, rowid",
+                (workspace_id, value),
+            ).fetchall()
+        return [self._record(row) for row in rows]
+
+    def delete_where(self, workspace_id: str, column: str, value: str) -> int:
+        """Delete the workspace's rows whose ``column`` is ``value``; how many there were."""
+        self._check_column(column)
+        with self._lock:
+            cursor = self._conn.execute(
+                f"DELETE FROM {self.name} WHERE workspace_id = ? AND {column} = ?",
+                (workspace_id, value),
+            )
+        return cursor.rowcount
 
     def get(self, workspace_id: str, record_id: str) -> RecordT | None:
         with self._lock:
@@ -200,6 +243,11 @@ class Table(Generic[RecordT]):
         with self._lock:
             self._conn.execute(f"DELETE FROM {self.name}")
 
+    def _check_column(self, column: str) -> None:
+        # Column names go into the SQL text: only the record's own field names may.
+        if column not in {c.name for c in self._columns}:
+            raise ValueError(f"{self.name} has no column {column!r}")
+
     def _write(self, verb: str, record: RecordT) -> None:
         row = tuple(column.to_sql(getattr(record, column.name)) for column in self._columns)
         try:
@@ -218,7 +266,8 @@ class Table(Generic[RecordT]):
 
 
 class Store:
-    """Credentials and apps in SQLite: one connection shared by the server's threads, behind a lock.
+    """Credentials, apps and deployments in SQLite: one connection shared by the server's
+    threads, behind a lock.
 
     ``transaction()`` holds the (re-entrant) lock across a read-check-write sequence, so two
     concurrent updates cannot both pass a uniqueness check and then collide.
@@ -235,6 +284,9 @@ class Store:
                 self._conn, self._lock, "credentials", CredentialRecord, unique="name"
             )
             self.apps = Table(self._conn, self._lock, "apps", AppRecord, unique="service_name")
+            self.deployments = Table(
+                self._conn, self._lock, "deployments", DeploymentRecord, unique="uuid"
+            )
             self._migrate()
             self._last_ms = self._latest_timestamp()
         except BaseException:
@@ -242,7 +294,7 @@ class Store:
             raise
 
     def _tables(self) -> tuple[Table[Any], ...]:
-        return (self.credentials, self.apps)
+        return (self.credentials, self.apps, self.deployments)
 
     def _migrate(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
@@ -271,6 +323,13 @@ class Store:
             self._last_ms = max(time.time_ns() // 1_000_000, self._last_ms + 1)
             return self._last_ms
 
+    def clock_ms(self) -> int:
+        """The emulator's clock now, in milliseconds since the epoch: the wall clock, but never
+        behind any timestamp ``now_ms`` handed out (so never going backwards either). Reading it
+        does not advance it. Deployments progress on it (``deployments.py``)."""
+        with self._lock:
+            return max(time.time_ns() // 1_000_000, self._last_ms)
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         with self._lock:
@@ -288,7 +347,7 @@ class Store:
         return sum(1 for app in apps if app.credential_id == credential_id)
 
     def clear(self) -> None:
-        """Drop every credential and app."""
+        """Drop every credential, app and deployment."""
         with self._lock:
             for table in self._tables():
                 table.clear()

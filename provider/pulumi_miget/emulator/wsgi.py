@@ -3,10 +3,13 @@ and after its route. The parts:
 
 - ``routes/credentials.py``  Miget's container-registry-credential API (``/api/v1``)
 - ``routes/apps.py``         the part of Miget's app API that the ``App`` resource uses
+- ``routes/deployments.py``  Miget's deploy and deployment API (``/apps/{uuid}/deploy[ments]``)
 - ``routes/control.py``      the emulator's own control API (``/_emulator``)
 - ``auth.py``                authentication and workspace resolution of ``/api/v1`` requests
 - ``http.py``                the error answer, the current emulator, JSON bodies
 - ``state.py``, ``store.py``, ``tenancy.py``, ``faults.py``: what the emulator knows
+- ``deployments.py``, ``deploy_settings.py``: deployments on the emulator's clock, and how the
+  next ones behave
 - ``server.py``              ``EmulatorServer``: the app served on a loopback port
 
 It implements the contract Miget documents (docs.miget.com API reference and Miget's agent-skill
@@ -33,6 +36,7 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
+from pulumi_miget.emulator.deploy_settings import DEFAULT_DEPLOY_SECONDS, check_deploy_seconds
 from pulumi_miget.emulator.faults import Fault, LogEntry, drop_connection
 from pulumi_miget.emulator.http import (
     EXTENSION,
@@ -58,12 +62,15 @@ def create_app(
     api_keys: Sequence[str] | None = None,
     workspaces: Sequence[str] = (),
     db: str = ":memory:",
+    deploy_seconds: float = DEFAULT_DEPLOY_SECONDS,
 ) -> Flask:
     """The emulator as a WSGI app.
 
     ``api_keys``: ``KEY`` or ``KEY@WORKSPACE_UUID`` (scoped); default ``[DEFAULT_API_KEY]``.
     ``workspaces``: extra workspace UUIDs next to ``DEFAULT_WORKSPACE_ID``.
     ``db``: the SQLite file, or ``:memory:``. The state is ``emulator_of(app)``.
+    ``deploy_seconds``: how long a deployment takes unless the control API says otherwise
+    (0..86400; ValueError otherwise).
     """
     tenancy = Tenancy(api_keys if api_keys is not None else [DEFAULT_API_KEY], workspaces)
     app = Flask(__name__)
@@ -71,7 +78,8 @@ def create_app(
     # One byte over the limit, so json_object can tell a chunked body (no Content-Length) of
     # exactly 64 KiB from a longer one: werkzeug silently truncates a chunked body at the limit.
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES + 1
-    app.extensions[EXTENSION] = Emulator(Store(db), tenancy)
+    seconds = check_deploy_seconds(deploy_seconds, "deploy_seconds")  # before opening the db
+    app.extensions[EXTENSION] = Emulator(Store(db), tenancy, deploy_seconds=seconds)
     for register in ROUTES:
         register(app)
     app.before_request(_inject_latency_and_faults)

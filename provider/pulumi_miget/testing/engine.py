@@ -27,6 +27,7 @@ Nothing here is specific to the Miget provider; the same harness drives any dyna
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -91,6 +92,23 @@ class CheckFailed(Exception):
         self.failures = list(failures)
         detail = "; ".join(f"{prop}: {reason}" for prop, reason in self.failures)
         super().__init__(f"{name}: check failed: {detail}")
+
+
+def tag_urn(exc: BaseException, urn: str) -> None:
+    """Remember on ``exc`` the URN of the resource whose step raised it (the engine shows an
+    error under that resource's line); the first tag wins. Read back with :func:`failed_urn`."""
+    with contextlib.suppress(AttributeError, TypeError):
+        if failed_urn(exc) is None:
+            setattr(exc, _URN_ATTR, urn)
+
+
+def failed_urn(exc: BaseException) -> str | None:
+    """The URN :func:`tag_urn` recorded on ``exc``, if any."""
+    urn = getattr(exc, _URN_ATTR, None)
+    return urn if isinstance(urn, str) else None
+
+
+_URN_ATTR = "pulumi_miget_failed_urn"
 
 
 class Engine:

@@ -4,18 +4,23 @@ step against the real provider server), every other resource echoed like ``set_m
 
 Engine rules applied per registration (each cites the Go source it mirrors):
 
-- ``ignore_changes`` resets the named inputs to the old inputs before Check and Diff
-  (step_generator.go:1264-1268, processIgnoreChanges);
+- ``ignore_changes`` resets the named (top-level) inputs to the old inputs before Check and
+  Diff (step_generator.go:1264-1268, processIgnoreChanges); the second Check of a replace gets
+  the program's inputs as registered, so a replacement takes the new values
+  (step_generator.go:2003-2013);
 - Check and Diff run **synchronously on one step-generator loop** (step_generator.go:1311-1334,
   2943-2950): here one lock, so a provider process whose 4 workers are all busy stalls every
-  registration's Check, as it stalls ``pulumi up``; creates, updates and deletes run in parallel;
+  registration's Check, as it stalls ``pulumi up``; creates and updates run in parallel (the
+  SDK's threads), the deletes of the end of the update one after the other, dependents first
+  (one valid schedule of ScheduleDeletes' antichains, step_generator.go:2747-2790);
 - ``delete_before_replace`` set by the program overrides the provider (source_eval.go:2354,
   step_generator.go:2043-2046); ``replacement_trigger`` replaces without asking Diff
-  (step_generator.go:1804-1813); ``protect`` refuses a replace (step_generator.go:1957);
+  (step_generator.go:1804-1813); ``protect`` refuses a replace (step_generator.go:1957-1971);
 - a create-before-delete replacement's delete is deferred to the end of the update
   (step_generator.go:2164), see :func:`~.program.run_program`;
-- after the first failed step no new step starts (the step executor cancels on error); steps
-  in flight finish.
+- after the first failed step no new step starts, not even one whose Check was running (the
+  step executor cancels on error, and a chain checks before each step: step_executor.go:404-413,
+  435-461); steps in flight finish.
 """
 
 from __future__ import annotations
@@ -29,11 +34,18 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.proto import resource_pb2
 
-from .engine import Engine, ResourceState
+from .engine import Engine, ResourceState, tag_urn
 from .steps import plan, preview_outputs, up
 from .values import Props, Secret, decode, encode, from_struct, plain, to_struct
 
-__all__ = ["DYNAMIC_PREFIX", "EngineFactory", "EngineMonitor", "harness_to_sdk", "sdk_to_harness"]
+__all__ = [
+    "DYNAMIC_PREFIX",
+    "EngineFactory",
+    "EngineMonitor",
+    "StepSkipped",
+    "harness_to_sdk",
+    "sdk_to_harness",
+]
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -123,6 +135,7 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
         try:
             return self._register_dynamic(request)
         except BaseException as exc:
+            tag_urn(exc, self.make_urn(request.parent, request.type, request.name))
             with self._lock:
                 self.errors.append(exc)
             raise
@@ -131,7 +144,8 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
         name: str = request.name
         urn = self.make_urn(request.parent, request.type, name)
         engine = self.engines(request.type)
-        news = from_struct(request.object)
+        goal = from_struct(request.object)
+        news = dict(goal)
         aso = tuple(request.additionalSecretOutputs)
         # source_eval.go:2354: the option counts when Defined is set or the value is true; it
         # then overrides the provider's answer (step_generator.go:2043-2046).
@@ -144,6 +158,10 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
         options = {
             "protect": bool(request.protect),
             "retain_on_delete": bool(request.retainOnDelete),
+            # The state is recorded under the URN the program sees, the one its dependents name
+            # in ``dependencies``, so delete_order can match them. (MockMonitor.make_urn puts the
+            # root stack's type into it, which deployment.go:796-805 leaves out.)
+            "urn": urn,
             "dependencies": tuple(request.dependencies),
         }
         with self._lock:
@@ -169,7 +187,14 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
                 preview=self.preview,
                 delete_before_replace=dbr,
                 replacement_trigger=trigger,
+                goal=goal,
+                protect=bool(request.protect),
             )
+        with self._lock:
+            # step_executor.go:404-413, 435-461: the first failed step cancels the executor, and
+            # a chain checks for that before each step: a step decided meanwhile never starts.
+            if self.errors:
+                raise StepSkipped(f"{urn}: not started, an earlier step failed")
         changed = changed_keys(old, decided.inputs) if decided.op in ("update", "replace") else ()
         if self.preview:
             resource_id, outputs = preview_outputs(decided, old, aso)
@@ -229,6 +254,7 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
                 urn=urn, properties=to_struct(outputs, keep_secrets=True)
             )
         except BaseException as exc:
+            tag_urn(exc, self.make_urn(request.parent, request.type, request.name))
             with self._lock:
                 self.errors.append(exc)
             raise

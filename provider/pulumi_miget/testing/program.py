@@ -10,7 +10,8 @@ After every create and update, the deletes run (step_generator.go:2164, Generate
 ScheduleDeletes): the old resources of create-before-delete replacements, the resources the
 program no longer registers, and any left pending by an earlier run, dependents first. A failed
 step stops the run: nothing new starts; a failed create leaves nothing in state, a failed update
-keeps the old state, and old resources not yet deleted stay pending for the next run.
+keeps the old state, and old resources not yet deleted stay pending for the next run. A refused
+protected delete is the exception: the other deletes still run (see :func:`~.steps.run_deletes`).
 :func:`destroy_stack` deletes everything, configured like ``pulumi destroy`` without
 ``--run-program``: with the config stored at the last ``up``. Exports are captured from the
 root stack's ``RegisterResourceOutputs``, as the engine
@@ -38,7 +39,7 @@ from pulumi.runtime.proto import resource_pb2
 from .engine import Engine, ResourceState
 from .monitor import DYNAMIC_PREFIX, EngineFactory, EngineMonitor, _EchoMocks
 from .server import ProviderServer
-from .steps import delete_order, delete_step
+from .steps import delete_order, run_deletes
 from .values import Props, Secret, plain
 
 __all__ = [
@@ -65,7 +66,8 @@ class Stack:
     """The stack outputs of the last successful (non-preview) run."""
     pending_deletes: list[ResourceState] = field(default_factory=list)
     """Old resources of replacements whose delete has not run yet (the checkpoint's
-    ``delete: true`` entries): the next run deletes them first."""
+    ``delete: true`` entries): the next run deletes them with the other deletes at its end
+    (GenerateDeletes, step_generator.go:2389-2423)."""
     provider_config: dict[str, Any] | None = None
     """The config the default provider was configured with at the last ``up`` (its inputs in
     the checkpoint): what ``destroy`` and ``refresh`` without ``--run-program`` use
@@ -239,19 +241,24 @@ def run_program(
     removed = [s for name, s in stack.resources.items() if name not in monitor.registered]
     for state in removed:
         ops[state.name] = "delete"
+    old_pending = stack.pending_deletes
+    replaced = {id(s) for s in (*old_pending, *monitor.deferred_deletes)}
+    todo = delete_order([*old_pending, *monitor.deferred_deletes, *removed])
+    done: set[int] = set()
+
+    def deleted(state: ResourceState) -> None:
+        if preview:  # the protect check only (step.go:644-651)
+            return
+        done.add(id(state))
+        if id(state) not in replaced:
+            stack.resources.pop(state.name, None)
+
+    try:
+        run_deletes(engines, todo, lambda s: id(s) in replaced, deleted, preview=preview)
+    finally:
+        if not preview:  # step.go: a failed delete keeps the resource, pending for the next up
+            stack.pending_deletes = [s for s in todo if id(s) in replaced and id(s) not in done]
     if not preview:
-        old_pending, stack.pending_deletes = stack.pending_deletes, []
-        replaced = {id(s) for s in (*old_pending, *monitor.deferred_deletes)}
-        todo = delete_order([*old_pending, *monitor.deferred_deletes, *removed])
-        for index, state in enumerate(todo):
-            try:
-                delete_step(engines(state.type), state)
-            except BaseException:
-                # step.go: a failed delete keeps the resource; no further step starts.
-                stack.pending_deletes.extend(s for s in todo[index:] if id(s) in replaced)
-                raise
-            if id(state) not in replaced:
-                stack.resources.pop(state.name, None)
         stack.provider_config = dict(stack.config)
     outputs = _export_values(monitor.stack_outputs)
     if not preview:
@@ -281,13 +288,16 @@ def destroy_stack(
     config = stack.config if run_program or stack.provider_config is None else stack.provider_config
     engines = _engines(server, Stack(config=config), project, stack_name)
     ops: dict[str, str] = {}
-    todo = delete_order([*stack.pending_deletes, *stack.resources.values()])
-    for state in todo:
-        delete_step(engines(state.type), state)
-        if state in stack.pending_deletes:
-            stack.pending_deletes.remove(state)
+    pending = {id(s) for s in stack.pending_deletes}
+
+    def deleted(state: ResourceState) -> None:
+        if id(state) in pending:
+            stack.pending_deletes = [s for s in stack.pending_deletes if s is not state]
         else:
             stack.resources.pop(state.name, None)
             ops[state.name] = "delete"
+
+    todo = delete_order([*stack.pending_deletes, *stack.resources.values()])
+    run_deletes(engines, todo, lambda s: id(s) in pending, deleted)
     stack.outputs = {}
     return ops

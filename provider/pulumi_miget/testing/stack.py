@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from .engine import CheckFailed, ResourceState
+from .engine import CheckFailed, ResourceState, failed_urn, tag_urn
 from .program import Stack, destroy_stack, engine_factory, run_program
 from .server import ProviderServer
 from .steps import ProtectedError, refresh_step
@@ -86,7 +86,8 @@ class RunResult:
 
 
 class StepFailed(Exception):
-    """A step failed; the message is what ``pulumi up`` prints for it."""
+    """A step failed; the message is what ``pulumi up`` prints for it, ``urn`` the resource
+    whose step failed (the line the CLI prints the error under)."""
 
     def __init__(self, message: str, *, urn: str | None = None) -> None:
         super().__init__(message)
@@ -149,7 +150,11 @@ class OfflineStack:
         with self._provider() as server, _as_step_failure():
             engines = engine_factory(server, config, self.project, self.stack_name)
             for name, state in list(self._stack.resources.items()):
-                op, fresh = refresh_step(engines(state.type), state)
+                try:
+                    op, fresh = refresh_step(engines(state.type), state)
+                except BaseException as exc:
+                    tag_urn(exc, state.urn)
+                    raise
                 steps.append(Step(state.urn, state.type, op))
                 if fresh is None:
                     del self._stack.resources[name]
@@ -247,12 +252,12 @@ def _as_step_failure() -> Iterator[None]:
             f"resource '{exc.name}': property {prop} has a problem: {reason}"
             for prop, reason in exc.failures
         ]
-        raise StepFailed("\n".join(lines)) from None
+        raise StepFailed("\n".join(lines), urn=failed_urn(exc)) from None
     except grpc.RpcError as exc:
         details = exc.details() if hasattr(exc, "details") else str(exc)
-        raise StepFailed(str(details)) from None
+        raise StepFailed(str(details), urn=failed_urn(exc)) from None
     except ProtectedError as exc:
-        raise StepFailed(str(exc)) from None
+        raise StepFailed(str(exc), urn=failed_urn(exc)) from None
 
 
 def _dump(value: Any) -> Any:
@@ -283,6 +288,8 @@ def _dump_state(state: ResourceState) -> dict[str, Any]:
     data = dataclasses.asdict(state)
     data["inputs"], data["outputs"] = _dump(state.inputs), _dump(state.outputs)
     data["replacement_trigger"] = _dump(state.replacement_trigger)
+    data["additional_secret_outputs"] = list(state.additional_secret_outputs)
+    data["dependencies"] = list(state.dependencies)  # JSON has no tuples: round-trips equal
     data["has_secrets"] = contains_secrets(state.outputs)
     return data
 

@@ -6,13 +6,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pulumi.runtime.proto import provider_pb2
 
-from .engine import CheckFailed, Engine, ResourceState
+from .engine import CheckFailed, Engine, ResourceState, tag_urn
 from .values import (
     DIFF_NONE,
     DIFF_SOME,
@@ -50,6 +50,8 @@ def plan(
     preview: bool = False,
     delete_before_replace: bool | None = None,
     replacement_trigger: Any = None,
+    goal: Mapping[str, Any] | None = None,
+    protect: bool | None = None,
 ) -> Plan:
     """Check, then Diff against the old state, and pick the step.
 
@@ -61,6 +63,10 @@ def plan(
     step_generator.go:2043-2046, the option is set when ``deleteBeforeReplaceDefined`` or true,
     source_eval.go:2354), ``DIFF_SOME`` otherwise → update,
     anything else → same.
+
+    ``news`` are the inputs after ``ignore_changes``; ``goal`` the program's inputs as registered
+    (default: ``news``), which the second Check of a replace gets. ``protect`` is the program's
+    option (default: unchanged from the old state).
     """
     inputs, failures = engine.check(
         name, old_state.inputs if old_state else {}, news, preview=preview
@@ -76,31 +82,54 @@ def plan(
         # step_generator.go:1797-1802
         raise RuntimeError(f"replacement trigger contains unknowns for {engine.urn(name)}")
     if _trigger_replaces(replacement_trigger, old_state.replacement_trigger):
-        # step_generator.go:2005-2020: on replace the engine checks the goal again with no olds.
-        inputs, failures = engine.check(name, {}, news, preview=preview)
-        if failures:
-            raise CheckFailed(name, failures)
+        _refuse_protected_replace(old_state, protect)
+        inputs = _recheck(engine, name, news if goal is None else goal, preview)
         return Plan("replace", inputs, None, bool(delete_before_replace), ("<trigger>",))
     diff = engine.diff(name, old_state, inputs, preview=preview)
-    changes: int = diff.changes
-    if changes == DIFF_UNKNOWN:
-        changes = DIFF_SOME if plain(old_state.inputs) != plain(inputs) else DIFF_NONE
-    if changes != DIFF_SOME:
+    if diff_changes(diff, old_state.inputs, inputs) != DIFF_SOME:
         return Plan("same", inputs, diff)
     replaces = tuple(diff.replaces)
     if replaces:
+        _refuse_protected_replace(old_state, protect)
         dbr = (
             bool(diff.deleteBeforeReplace)
             if delete_before_replace is None
             else delete_before_replace
         )
-        # step_generator.go:2005-2020: on replace the engine checks the goal again with no olds,
-        # and the create uses that result.
-        inputs, failures = engine.check(name, {}, news, preview=preview)
-        if failures:
-            raise CheckFailed(name, failures)
+        inputs = _recheck(engine, name, news if goal is None else goal, preview)
         return Plan("replace", inputs, diff, dbr, replaces)
     return Plan("update", inputs, diff)
+
+
+def diff_changes(diff: provider_pb2.DiffResponse, old_inputs: Props, new_inputs: Props) -> int:
+    """``diffResource`` (step_generator.go:2996-3006): a ``DIFF_UNKNOWN`` answer (the SDK's
+    default ``diff``) becomes a comparison of the old and new inputs, secrets unwrapped."""
+    changes: int = diff.changes
+    if changes == DIFF_UNKNOWN:
+        changes = DIFF_SOME if plain(old_inputs) != plain(new_inputs) else DIFF_NONE
+    return changes
+
+
+def _recheck(engine: Engine, name: str, goal: Mapping[str, Any], preview: bool) -> Props:
+    """step_generator.go:2003-2013: on replace the engine checks the goal again, with no olds
+    and the program's inputs as registered (``goal.Properties``: ``ignore_changes`` no longer
+    applies), and the create uses that result."""
+    inputs, failures = engine.check(name, {}, goal, preview=preview)
+    if failures:
+        raise CheckFailed(name, failures)
+    return inputs
+
+
+def _refuse_protected_replace(old_state: ResourceState, protect: bool | None) -> None:
+    """step_generator.go:1957-1971: a resource protected before and after cannot be replaced
+    (unprotecting and replacing in one update is allowed); checked before the second Check. In
+    preview the engine reports it and continues; the model stops there too."""
+    if old_state.protect and (old_state.protect if protect is None else protect):
+        raise ProtectedError(
+            f'unable to replace resource "{old_state.urn}"\nas it is currently marked for '
+            "protection. To unprotect the resource, remove the `protect` flag from the resource "
+            "in your Pulumi program and run `pulumi up`"
+        )
 
 
 def up(
@@ -140,6 +169,7 @@ def up(
             preview=preview,
             delete_before_replace=delete_before_replace,
             replacement_trigger=replacement_trigger,
+            protect=(options or {}).get("protect"),
         )
     if preview:
         if engine.supports_preview:
@@ -160,13 +190,6 @@ def up(
         return "same", with_goal(same)
     if decided.op == "update":
         return "update", with_goal(engine.update(name, old_state, decided.inputs, aso))
-    # step_generator.go:1957: a resource protected before and after cannot be replaced.
-    if old_state.protect and (options or {}).get("protect", old_state.protect):
-        raise ProtectedError(
-            f"unable to replace resource {old_state.urn!r} as it is currently marked for "
-            "protection. To unprotect the resource, remove the `protect` flag from the resource "
-            "in your Pulumi program and run `pulumi up`"
-        )
     if decided.delete_before_replace:
         delete_step(engine, old_state, replacing=True)
         return "replace", with_goal(engine.create(name, decided.inputs, aso))
@@ -229,7 +252,8 @@ def refresh_step(engine: Engine, state: ResourceState) -> tuple[str, ResourceSta
     if fresh is None:
         return "delete", None
     diff = engine.diff(state.name, fresh, state.inputs)
-    return ("update" if diff.changes == DIFF_SOME else "same"), fresh
+    changed = diff_changes(diff, fresh.inputs, state.inputs) == DIFF_SOME
+    return ("update" if changed else "same"), fresh
 
 
 def destroy(engine: Engine, state: ResourceState) -> None:
@@ -241,19 +265,59 @@ class ProtectedError(Exception):
     """The engine refused to delete or replace a protected resource."""
 
 
-def delete_step(engine: Engine, state: ResourceState, *, replacing: bool = False) -> None:
+def delete_step(
+    engine: Engine, state: ResourceState, *, replacing: bool = False, preview: bool = False
+) -> None:
     """``step.go: DeleteStep.Apply``: a protected resource is refused (unless it is being
-    replaced: step_generator.go checked that already, step.go:647); ``retain_on_delete`` drops
-    it from state without calling the provider (step.go:661); otherwise Delete."""
+    replaced: step_generator.go checked that already, step.go:644-649; the error text is
+    step.go:618-623), in preview too; a preview stops there (step.go:651); ``retain_on_delete``
+    drops it from state without calling the provider (step.go:661); otherwise Delete."""
     if state.protect and not replacing:
         raise ProtectedError(
-            f"unable to delete resource {state.urn!r} as it is currently marked for protection. "
-            "To unprotect the resource, either remove the `protect` flag from the resource in "
-            "your Pulumi program and run `pulumi up` or use the command: "
-            f"`pulumi state unprotect {state.urn!r}`"
+            f'resource "{state.urn}" cannot be deleted\nbecause it is protected. To unprotect '
+            "the resource, either remove the `protect` flag from the resource in your Pulumi "
+            "program and run `pulumi up`, or use the command:\n"
+            f"`pulumi state unprotect '{state.urn}'`"
         )
-    if not state.retain_on_delete:
+    if not preview and not state.retain_on_delete:
         engine.delete(state)
+
+
+def run_deletes(
+    engines: Callable[[str], Engine],
+    todo: Sequence[ResourceState],
+    replacing: Callable[[ResourceState], bool],
+    deleted: Callable[[ResourceState], None],
+    *,
+    preview: bool = False,
+) -> None:
+    """Run the deletes of the end of an update (or a destroy) in ``todo``'s order, calling
+    ``deleted`` for each one done; ``replacing`` tells the old resources of replacements (their
+    delete is a DeleteReplacementStep: no protect check, step_generator.go:2410-2423,
+    step.go:551-576).
+
+    A refused protected delete does not cancel the others (step_executor.go:443-449); only what
+    it depends on is skipped (deployment_executor.go:513-547), and the error is raised at the
+    end. Any other failure stops the deletes there (step_executor.go:416-418, 458-460)."""
+    first: ProtectedError | None = None
+    kept: set[str] = set()  # URNs a refused delete still needs
+    for state in todo:
+        if state.urn in kept:
+            kept.update(state.dependencies)
+            continue
+        try:
+            delete_step(engines(state.type), state, replacing=replacing(state), preview=preview)
+        except ProtectedError as exc:
+            tag_urn(exc, state.urn)
+            first = first or exc
+            kept.update(state.dependencies)
+            continue
+        except BaseException as exc:
+            tag_urn(exc, state.urn)
+            raise
+        deleted(state)
+    if first is not None:
+        raise first
 
 
 def delete_order(states: Sequence[ResourceState]) -> list[ResourceState]:

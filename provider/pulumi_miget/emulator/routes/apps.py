@@ -18,20 +18,23 @@ Routes (``/api/v1``):
   a **patch** [DOC]: omitted fields stay, ``""`` (or null) clears one (``tag`` falls back to
   ``latest`` [INF]); the credential may be sent as ``container_registry_credential_id`` [DOC] or
   ``credential_id`` [INF], the former winning when both are sent [INF]
-- ``DELETE /apps/{uuid}``             204, the app and its variables
+- ``DELETE /apps/{uuid}``             204, the app, its variables and its deployments
 - ``POST   /apps/{uuid}/vars``        201 ``{"key"}``: ``{key, value}``; 422 ``Key has already been
   taken`` [INF message]
 - ``PUT    /apps/{uuid}/vars``        200 ``{"key"}``: ``{key, value}``; 404 ``Variable not found``
 - ``DELETE /apps/{uuid}/vars``        204: ``{key}``; 404 ``Variable not found``
+- ``/apps/{uuid}/deploy`` and ``/apps/{uuid}/deployments[...]``: see ``routes/deployments.py``
 
 The entity [DOC fields; INF shapes and values]: ``uuid``, ``name`` (the seed plus ``-`` and 6
 random lowercase letters/digits [INF]; Miget's notes show 5), ``label``, ``service_name`` (the
 unsuffixed seed), ``project_id``, ``resource_id`` [INF], ``builder``, ``deployment_method``,
 ``deployment_config`` (``image_url``, ``tag``, ``credential_id``, ``command``, ``args``; null when
 unset), ``quota`` (``ram_size`` in **bytes**, ``cpu_size`` in cores [DOC]), ``state``
-(``created`` until deployed [INF]; the emulator never deploys), ``region`` (``{id, name, code}``;
-always ``eu-east-1`` [INF]), ``miget`` (the resource: ``{uuid, name}``), ``private_access``
-(false), ``public_url`` (``https://<name>.<region>.migetapp.com`` [DOC]), ``internal_url``
+(``created`` until deployed [INF], then following the app's deployments: ``pending`` while the
+first runs, ``running`` once one completed, ``failed`` [INF]; ``deployments.py`` has the rules),
+``region`` (``{id, name, code}``; always ``eu-east-1`` [INF]), ``miget`` (the resource:
+``{uuid, name}``), ``private_access`` (false), ``public_url``
+(``https://<name>.<region>.migetapp.com`` [DOC]), ``internal_url``
 (``<service_name>.<resource name>.<region>.migetapp.internal:5000`` [DOC]), ``created_at``,
 ``updated_at``.
 
@@ -61,6 +64,14 @@ Checks, in order (the first failing step answers):
    already been taken`` (per workspace [DOC]), ``Container registry credential not found in this
    workspace`` for a ``credential_id`` that does not exist in the app's workspace [INF].
 
+Automatic deploys [INF: "Miget may deploy by itself"]: while the emulator's control settings say
+``auto_deploy`` (``PUT /_emulator/deployments``; off by default), creating an app, or a
+``PUT /apps/{uuid}/deployment`` that changes what the config ships (``image_url``, ``tag``,
+``credential_id``, ``command``, ``args``), starts a deployment by itself, superseding one still
+active. The answer's ``state`` then reads ``pending`` (or ``running`` on an app already live).
+No app field names a deployment [DOC absence]: the newest one heads
+``GET /apps/{uuid}/deployments``.
+
 Other inferred choices: ``ram_size`` defaults to 128 MiB and ``cpu_size`` to 0.25 cores;
 ``project_id`` and ``resource_id`` must be UUIDs but are **not** checked for existence (the
 emulator has no projects or resources); the region and the resource name are derived, not looked
@@ -79,6 +90,7 @@ from flask import Flask, Response, g, jsonify
 
 from pulumi_miget.emulator import app_checks as checks
 from pulumi_miget.emulator.app_checks import (
+    APP_NOT_FOUND,
     APP_UPDATE_FIELDS,
     ATTRIBUTE_PARAMS,
     CONFIG_FIELDS,
@@ -88,6 +100,7 @@ from pulumi_miget.emulator.app_checks import (
     REQUIRED,
 )
 from pulumi_miget.emulator.auth import miget_api
+from pulumi_miget.emulator.deployments import app_entity, maybe_auto_deploy, shipped_revision
 from pulumi_miget.emulator.http import ErrorAnswer, current_emulator, json_object
 from pulumi_miget.emulator.records import AppRecord, sha256_hex
 from pulumi_miget.emulator.store import DuplicateNameError, Store
@@ -101,7 +114,6 @@ DEFAULT_CPU = 0.25
 SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
 SUFFIX_LENGTH = 6
 
-APP_NOT_FOUND = "App not found"
 VAR_NOT_FOUND = "Variable not found"
 VAR_TAKEN = "Key has already been taken"
 SERVICE_NAME_TAKEN = "Service name has already been taken"
@@ -128,7 +140,8 @@ def register(app: Flask) -> None:
 
 
 def list_applications() -> Response:
-    return jsonify([record.to_api() for record in _store().apps.in_workspace(g.workspace)])
+    store = _store()
+    return jsonify([app_entity(store, record) for record in store.apps.in_workspace(g.workspace)])
 
 
 def create_application() -> tuple[Response, int]:
@@ -186,11 +199,13 @@ def create_application() -> tuple[Response, int]:
             store.apps.insert(record)
         except DuplicateNameError:
             raise ErrorAnswer(422, SERVICE_NAME_TAKEN, key="errors") from None
-    return jsonify(record.to_api()), 201
+        maybe_auto_deploy(store, current_emulator().deploys, record)
+        entity = app_entity(store, record)
+    return jsonify(entity), 201
 
 
 def show_application(app_id: str) -> Response:
-    return jsonify(_find(_app_id(app_id)).to_api())
+    return jsonify(app_entity(_store(), _find(_app_id(app_id))))
 
 
 def update_application(app_id: str) -> Response:
@@ -214,7 +229,8 @@ def update_application(app_id: str) -> Response:
             raise ErrorAnswer(422, ", ".join(errors), key="errors")
         updated = replace(record, **present, updated_ms=store.now_ms())
         store.apps.replace(updated)
-    return jsonify(updated.to_api())
+        entity = app_entity(store, updated)
+    return jsonify(entity)
 
 
 def update_deployment(app_id: str) -> Response:
@@ -258,12 +274,19 @@ def update_deployment(app_id: str) -> Response:
         config["credential_id"] = credential
         updated = replace(record, deployment_config=config, updated_ms=store.now_ms())
         store.apps.replace(updated)
-    return jsonify(updated.to_api())
+        if shipped_revision(updated) != shipped_revision(record):
+            maybe_auto_deploy(store, current_emulator().deploys, updated)
+        entity = app_entity(store, updated)
+    return jsonify(entity)
 
 
 def delete_application(app_id: str) -> Response:
-    if not _store().apps.delete(g.workspace, _app_id(app_id)):
-        raise ErrorAnswer(404, APP_NOT_FOUND)
+    aid = _app_id(app_id)
+    store = _store()
+    with store.transaction():
+        if not store.apps.delete(g.workspace, aid):
+            raise ErrorAnswer(404, APP_NOT_FOUND)
+        store.deployments.delete_where(g.workspace, "app_uuid", aid)
     return Response(status=204)
 
 
@@ -322,16 +345,11 @@ def _suffix() -> str:
 
 
 def _app_id(raw: str) -> str:
-    if not is_uuid(raw):
-        raise ErrorAnswer(400, "uuid is invalid")
-    return str(uuid.UUID(raw))
+    return checks.app_uuid(raw)
 
 
 def _find(app_id: str) -> AppRecord:
-    record = _store().apps.get(g.workspace, app_id)
-    if record is None:
-        raise ErrorAnswer(404, APP_NOT_FOUND)
-    return record
+    return checks.find_app(_store(), g.workspace, app_id)
 
 
 def _credential_reference(raw: object, errors: list[str]) -> str | None:

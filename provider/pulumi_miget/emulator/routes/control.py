@@ -1,10 +1,12 @@
 """The emulator's control API: the ``/_emulator`` blueprint that tests (and people) use to reset
-the emulator, read its request log, inject faults, suspend workspaces and add latency. It is not
-part of Miget's API: no authentication, and its own requests are never logged.
+the emulator, read its request log, inject faults, suspend workspaces, add latency and set how
+deployments behave. It is not part of Miget's API: no authentication, and its own requests are
+never logged.
 
 Control API (``/_emulator``):
 
-- ``POST   /_emulator/reset``               drop credentials, faults, the log, suspensions, latency
+- ``POST   /_emulator/reset``               drop credentials, apps, deployments, faults, the log,
+  suspensions, latency; restore the start-up deployment settings
 - ``GET    /_emulator/requests``            the log: ``[{method, path, status, workspace, fields}]``
 - ``DELETE /_emulator/requests``            clear it
 - ``POST   /_emulator/faults``              ``{method, path, action, times?, status?,
@@ -13,6 +15,10 @@ Control API (``/_emulator``):
 - ``POST   /_emulator/workspaces/{uuid}``   ``{"suspended": true|false}``
 - ``POST   /_emulator/latency``             ``{"seconds": 0.05}``: a delay before every API request
   (0 to 3600 seconds [INF])
+- ``PUT    /_emulator/deployments``         ``{duration_s?, outcome?, message?, log?, auto_deploy?,
+  cancel_s?, app?}``: how the next deployments behave (``deploy_settings.py``); 200
+  ``{"app": uuid|null, <the settings now in force for it>}``; 400 ``{"error"}`` for a bad field
+- ``GET    /_emulator/deployments``         ``{"default": {...}, "apps": {uuid: {...}}}``
 
 Faults match the request's method and path (no query string; ``fnmatch`` globs allowed) and act
 before authentication, like a proxy in front of the API would. Latency applies first. (The
@@ -35,6 +41,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify
 
+from pulumi_miget.emulator.deploy_settings import DeploySpecError
 from pulumi_miget.emulator.faults import FaultSpecError, parse_fault
 from pulumi_miget.emulator.http import ErrorAnswer, current_emulator, json_object
 
@@ -54,6 +61,8 @@ def register(app: Flask) -> None:
     control.delete("/faults")(control_clear_faults)
     control.post("/workspaces/<workspace_id>")(control_workspace)
     control.post("/latency")(control_latency)
+    control.get("/deployments")(control_deployments)
+    control.put("/deployments")(control_set_deployments)
     app.register_blueprint(control)
 
 
@@ -118,3 +127,15 @@ def control_latency() -> Response:
     except ValueError as error:
         raise ErrorAnswer(400, str(error)) from None
     return jsonify({"seconds": current_emulator().latency})
+
+
+def control_deployments() -> Response:
+    return jsonify(current_emulator().deploys.to_json())
+
+
+def control_set_deployments() -> Response:
+    try:
+        app_id, settings = current_emulator().deploys.update(_body())
+    except DeploySpecError as error:
+        raise ErrorAnswer(400, str(error)) from None
+    return jsonify({"app": app_id, **settings.to_json()})
