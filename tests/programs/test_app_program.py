@@ -35,7 +35,7 @@ TOKEN = "ghp_app_program_registry_token"
 DB_URL = "postgres://app:program-secret-value@db/app"
 BLOB = provider_blob(AppProvider())
 # Mock URNs carry the root stack's type as a parent prefix.
-CREDENTIAL_URN_SUFFIX = "$pulumi-python:dynamic/miget:ContainerRegistryCredential::ghcr"
+CREDENTIAL_URN_SUFFIX = "::pulumi-python:dynamic/miget:ContainerRegistryCredential::ghcr"
 
 
 def app_args(**overrides: Any) -> dict[str, Any]:

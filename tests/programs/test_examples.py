@@ -199,7 +199,7 @@ def test_private_image_app_creates_the_credential_then_an_app_that_pulls_with_it
     # (Mock URNs carry the root stack's type as a parent prefix.)
     deps = list(result.registration("api").propertyDependencies["credential_id"].urns)
     assert len(deps) == 1
-    assert deps[0].endswith("$pulumi-python:dynamic/miget:ContainerRegistryCredential::ghcr")
+    assert deps[0].endswith("::pulumi-python:dynamic/miget:ContainerRegistryCredential::ghcr")
     # env is secret in state; its values never reach the emulator's responses or log.
     env = stack.resources["api"].outputs["env"]
     assert env == Secret(

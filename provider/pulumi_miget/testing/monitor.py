@@ -125,6 +125,17 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
         self.errors: list[BaseException] = []
         self._lock = threading.Lock()
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the engine gives a resource (deployment.go:796-805, resource.NewURN): the
+        parent's whole qualified type, ``$``-joined, except the root stack's, which is left out
+        (``MockMonitor.make_urn`` keeps the root stack and only the parent's last type)."""
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != STACK_TYPE:
+                type_ = f"{parent_type}${type_}"
+        stack, project = pulumi.get_stack(), pulumi.get_project()
+        return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
+
     # -- registrations -------------------------------------------------------------------------
 
     def RegisterResource(self, request: Any) -> Any:
@@ -159,8 +170,7 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
             "protect": bool(request.protect),
             "retain_on_delete": bool(request.retainOnDelete),
             # The state is recorded under the URN the program sees, the one its dependents name
-            # in ``dependencies``, so delete_order can match them. (MockMonitor.make_urn puts the
-            # root stack's type into it, which deployment.go:796-805 leaves out.)
+            # in ``dependencies``, so delete_order can match them.
             "urn": urn,
             "dependencies": tuple(request.dependencies),
         }
