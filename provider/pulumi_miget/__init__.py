@@ -13,18 +13,21 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .tokens import APP_TYPE, CREDENTIAL_TYPE
+from .tokens import APP_TYPE, CREDENTIAL_TYPE, DEPLOYMENT_TYPE
 
 if TYPE_CHECKING:
     from .app import App
     from .credential import ContainerRegistryCredential
+    from .resources.deployment import Deployment
     from .rules.credential import Registry
 
 __all__ = [
     "APP_TYPE",
     "CREDENTIAL_TYPE",
+    "DEPLOYMENT_TYPE",
     "App",
     "ContainerRegistryCredential",
+    "Deployment",
     "Registry",
     "__version__",
 ]
@@ -33,6 +36,7 @@ __all__ = [
 _LAZY = {
     "App": ".app",
     "ContainerRegistryCredential": ".credential",
+    "Deployment": ".resources.deployment",
     "Registry": ".rules.credential",
 }
 

@@ -60,7 +60,7 @@ def _lookup(config: Lookup, environ: Mapping[str, str], keys: tuple[str, str]) -
     return None if value is None else str(value)
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -95,7 +95,7 @@ def _api_url(raw: str) -> str:
         raise malformed
     if parts.username or parts.password:
         raise ConfigurationError(f"{where} must not contain credentials; use '{API_KEY[0]}'")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         # The API key travels in a header: plain HTTP is only acceptable on this machine.
         raise ConfigurationError(
             f"{where} uses plain http:// for a host that is not this machine; use https:// "

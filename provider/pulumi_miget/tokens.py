@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["APP_TYPE", "CREDENTIAL_TYPE", "MODULE", "type_token"]
+__all__ = ["APP_TYPE", "CREDENTIAL_TYPE", "DEPLOYMENT_TYPE", "MODULE", "type_token"]
 
 MODULE: Final = "miget"
 
@@ -22,3 +22,4 @@ def type_token(name: str) -> str:
 
 CREDENTIAL_TYPE: Final = type_token("ContainerRegistryCredential")
 APP_TYPE: Final = type_token("App")
+DEPLOYMENT_TYPE: Final = type_token("Deployment")

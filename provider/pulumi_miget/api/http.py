@@ -202,8 +202,10 @@ class MigetClient:
         body: dict[str, Any] | None = None,
         workspace_id: str | None = None,
         secrets: Iterable[str | None] = (),
+        text: bool = False,
     ) -> Any:
-        """Send one request (with the retry policy) and return the unwrapped JSON body.
+        """Send one request (with the retry policy) and return the unwrapped JSON body (with
+        ``text``: the body as text, e.g. a deployment's ``text/plain`` logs).
 
         ``operation`` names what is being done ("create credential 'x'") for error messages;
         ``secrets`` are values (e.g. the registry token) to redact from any error text.
@@ -236,6 +238,8 @@ class MigetClient:
             message = self._redact(_error_message(response), secrets)
             message += _hint(response.status_code, workspace)
             raise error_for_status(operation, response.status_code, message) from None
+        if text:
+            return self._redact(response.text, secrets)
         if response.status_code == 204 or not response.content:
             return None
         try:
