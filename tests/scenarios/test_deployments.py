@@ -190,3 +190,25 @@ def test_refresh_reports_what_runs_and_keeps_the_resource(holder: Holder) -> Non
     state = {r["urn"].rsplit("::", 1)[-1]: r for r in holder.stack.state["resources"]}
     apps = state["release"]["outputs"]["apps"]
     assert apps[first.output("api")]["image"] == "ghcr.io/acme/api:1.2.3"
+
+
+def test_an_env_value_printed_in_the_logs_never_reaches_the_error_or_the_state(
+    fast: EmulatorServer, server: ProviderServer
+) -> None:
+    secret = "postgres://app:deploy-log-secret@db/app"
+
+    def body() -> None:
+        api = App("api", **APP, env={"DATABASE_URL": secret})
+        Deployment("release", app=api)
+
+    stack = OfflineStack(body, emulator=fast, server=server)
+    fast.set_deployments(outcome="failed", log=f"connecting to {secret}", message="boom")
+    with pytest.raises(StepFailed) as failed:
+        stack.up()
+    message = str(failed.value)
+    assert "connecting to [redacted]" in message and secret not in message
+    fast.set_deployments(outcome="completed", log="", message="")
+    stack.up()
+    release = next(r for r in stack.state["resources"] if r["urn"].endswith("::release"))
+    assert release["outputs"]["redact"] == {"secret": {"0.DATABASE_URL": secret}}
+    assert secret not in server.output()

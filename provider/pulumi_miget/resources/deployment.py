@@ -60,11 +60,26 @@ DEPLOYMENT = ResourceSpec(
         Field("timeout_seconds", change="none", default=DEFAULT_TIMEOUT_SECONDS, source="input"),
         Field("rollback_on_failure", change="none", default=False, source="input"),
         Field("workspace_id", uuid=True, change="replace", source="input"),
+        Field(
+            "redact",
+            secret=True,
+            change="none",
+            source="input",
+            doc="the apps' env values, set by the class: redacted from relayed logs, never diffed",
+        ),
         Field("status", computed=True),
         Field("revisions", computed=True),
     ),
 )
-_INPUTS = ("app", "triggers", "wait", "timeout_seconds", "rollback_on_failure", "workspace_id")
+_INPUTS = (
+    "app",
+    "triggers",
+    "wait",
+    "timeout_seconds",
+    "rollback_on_failure",
+    "workspace_id",
+    "redact",
+)
 
 
 def _has_unknown(value: object) -> bool:
@@ -113,6 +128,7 @@ class DeploymentProvider(MigetProvider["DeploymentsApi"]):
             timeout=float(props.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS),
             rollback=bool(props.get("rollback_on_failure")),
             poll=poll_base(client.settings.api_url),
+            secrets=self._secrets(props),  # the apps' env values: never in a relayed log line
         )
 
     def _deploy(
@@ -236,6 +252,11 @@ def _revision_input(app: pulumi.Input[AppLike] | None) -> Any:
     return app
 
 
+def _env_values(envs: Sequence[Mapping[str, str] | None]) -> dict[str, str]:
+    """Every env value of the apps, keyed by position and name (only the values matter)."""
+    return {f"{i}.{k}": v for i, env in enumerate(envs) for k, v in (env or {}).items()}
+
+
 @dataclass
 class DeploymentArgs:
     """The inputs of a :class:`Deployment` (set ``apps`` or ``app``)."""
@@ -298,6 +319,10 @@ class Deployment(Resource, module=MODULE, name="Deployment"):
         **kwargs: Any,
     ) -> None:
         props = resource_inputs("Deployment", DeploymentArgs, inputs, kwargs)
+        given = [*(props["apps"] or []), props["app"]]
+        envs = [item.env for item in given if isinstance(item, App)]
+        if envs:  # the deployment's logs may print them: the provider redacts these values
+            props["redact"] = pulumi.Output.secret(pulumi.Output.all(*envs).apply(_env_values))
         if props["apps"] is not None:
             props["apps"] = [_revision_input(item) for item in props["apps"]]
         props["app"] = _revision_input(props["app"])
